@@ -1,0 +1,83 @@
+"""The composition root: the one place the server is assembled, standalone or mounted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from permissions import Policy, default_policy, load_policy
+
+from .config import ServerConfig
+from .domain import Domain
+from .expiry import run_expiry
+from .http_health import healthz
+from .keys import CONFIG, DOMAIN
+from .reload import reload_policy, watch_policy_file
+from .store import Store
+from .ws import websocket_handler
+
+__all__ = ["setup", "create_app", "load_configured_policy"]
+
+log = logging.getLogger(__name__)
+
+
+def load_configured_policy(config: ServerConfig) -> Policy:
+    """The operator's file, or the embedded default when none is given."""
+    if config.permissions_path is None:
+        return default_policy()
+    return load_policy(config.permissions_path)
+
+
+def setup(app: web.Application, config: ServerConfig, prefix: str = "") -> None:
+    """Mount the domain server into `app`: routes under `prefix`, and its start-up/clean-up.
+
+    Raises PolicyError now (not at start-up) when the permissions file is bad.
+    """
+    policy = load_configured_policy(config)
+    app[CONFIG] = config
+    app.router.add_get(prefix + "/ws", websocket_handler)
+    app.router.add_get(prefix + "/healthz", healthz)
+    from .http_api import add_api_routes
+
+    add_api_routes(app, prefix)
+    app.cleanup_ctx.append(lambda app: _domain_lifecycle(app, config, policy))
+
+
+def create_app(config: ServerConfig) -> web.Application:
+    """A standalone application serving only the domain server."""
+    app = web.Application(client_max_size=1 << 20)
+    setup(app, config)
+    return app
+
+
+async def _domain_lifecycle(
+    app: web.Application, config: ServerConfig, policy: Policy
+) -> AsyncIterator[None]:
+    store = await asyncio.to_thread(Store.open, config.db_path, synchronous=config.synchronous)
+    domain = Domain(config, policy, store)
+    loaded = await asyncio.to_thread(domain.load)
+    log.info("domain %s loaded: %s", policy.domain.id, loaded)
+    app[DOMAIN] = domain
+    tasks = [asyncio.create_task(run_expiry(domain)), asyncio.create_task(watch_policy_file(domain))]
+    loop = asyncio.get_running_loop()
+    hup = False
+    if config.handle_signals and config.permissions_path is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, reload_policy, domain)
+            hup = True
+    try:
+        yield
+    finally:
+        if hup:
+            loop.remove_signal_handler(signal.SIGHUP)
+        for session in domain.sessions:
+            session.close(1001, "server shutting down")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(store.close)

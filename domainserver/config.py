@@ -1,0 +1,25 @@
+"""Server settings that are not policy: where things live and how much a client may send."""
+
+from __future__ import annotations
+
+import attrs
+
+from .codec import DEFAULT_MAX_FRAME
+
+__all__ = ["ServerConfig"]
+
+
+@attrs.frozen
+class ServerConfig:
+    """Frozen at start; the policy (permissions file) is separate and reloads live."""
+
+    db_path: str = "domain.db"
+    permissions_path: str | None = None  # None: the embedded default policy
+    max_frame: int = DEFAULT_MAX_FRAME
+    max_inflight: int = 512  # requests one connection may have awaiting commit
+    abuse_limit: int = 64  # malformed frames before a socket is closed with 1008
+    hello_timeout: float = 30.0
+    watch_interval: float = 1.0  # seconds between checks of the permissions file
+    expiry_tick: float = 0.25  # longest sleep of the expiry loop
+    synchronous: str = "FULL"  # SQLite durability; FULL survives power loss too
+    handle_signals: bool = True  # SIGHUP reloads; off when mounted into a host that owns signals

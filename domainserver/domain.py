@@ -1,0 +1,172 @@
+"""The domain: the one object that holds live state (world, policy, bans, mutes, sessions)
+and carries out the core's decisions against the store and the connected viewers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import attrs
+
+from entities import Entity, LifetimeRule, MuteSet, MuteTarget, RateBuckets, World
+from entities.errors import RateLimited, ScriptNotAllowed
+from permissions import Grant, Policy
+from permissions.banlist import BanList
+
+from .config import ServerConfig
+from .sessions import SessionRegistry
+from .store import Store
+from .store import bans as ban_rows
+from .store import entities as entity_rows
+from .store import log as roomlog
+from .store import mutes as mute_rows
+
+__all__ = ["Domain", "Committing", "settle"]
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class Committing:
+    """A change already applied in memory whose reply waits for its durable commit.
+
+    Handlers apply changes and queue their write synchronously, so a connection's
+    requests take effect, commit and get replies in the order they were sent.
+    """
+
+    done: Awaitable[Any]
+    then: Callable[[], dict[str, Any]]
+
+
+async def settle(outcome: dict[str, Any] | Committing) -> dict[str, Any]:
+    """The reply of an op, once whatever it changed is committed."""
+    if isinstance(outcome, Committing):
+        await outcome.done
+        return outcome.then()
+    return outcome
+
+
+class Domain:
+    def __init__(
+        self,
+        config: ServerConfig,
+        policy: Policy,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.store = store
+        self.clock = clock
+        self.world = World()
+        self.sessions = SessionRegistry()
+        self.buckets = RateBuckets()
+        self.bans = BanList()
+        self._mutes: dict[str, MuteSet] = {}
+
+    # Start-up
+
+    def load(self) -> dict[str, int]:
+        """Bring state back from the store; what expired while we were down is deleted first."""
+        now = self.clock()
+        expired = self.store.write_sync(lambda c: entity_rows.delete_expired(c, now))
+        cache: dict[Any, Any] = {}
+        self.store.read(
+            lambda c: self.world.load(Entity.from_row(r, cache) for r in entity_rows.load_all(c))
+        )
+        self.store.write_sync(lambda c: ban_rows.delete_expired(c, now))
+        self.store.read(lambda c: self.bans.bulk_load(ban_rows.load_active(c, now)))
+        for muter, _key, blob in self.store.read(lambda c: list(mute_rows.load_all(c))):
+            self.mutes_of(muter).add(MuteTarget.from_blob(blob))
+        return {
+            "entities": len(self.world),
+            "expired_while_down": len(expired),
+            "bans": len(self.bans),
+            "muters": len(self._mutes),
+        }
+
+    # Policy-derived answers
+
+    def grant_for(self, token: str, credential_groups: frozenset[str] = frozenset()) -> Grant:
+        return self.policy.grant_for(token, credential_groups)
+
+    def lifetime_rule(self, grant: Grant) -> LifetimeRule:
+        d = self.policy.domain
+        return LifetimeRule(
+            temporary_only=grant.role.rez == "temporary",
+            default_temp=d.default_temp_lifetime,
+            max_temp=d.max_temp_lifetime,
+        )
+
+    def script_checker(self, grant: Grant) -> Callable[[str], None]:
+        def check(source: str) -> None:
+            if not grant.may_script:
+                raise ScriptNotAllowed("you may not run scripts here")
+            if not self.policy.script_source_allowed(source):
+                raise ScriptNotAllowed("scripts must come from an allowed source")
+
+        return check
+
+    def take_chat_budget(self, token: str, rate: float) -> None:
+        if not self.buckets.take("chat:" + token, rate, self.clock()):
+            raise RateLimited("chat rate limit")
+
+    def mutes_of(self, token: str) -> MuteSet:
+        """The mute set of a token; every session of that token shares it."""
+        mutes = self._mutes.get(token)
+        if mutes is None:
+            mutes = self._mutes[token] = MuteSet()
+        return mutes
+
+    @staticmethod
+    def new_entity_id() -> str:
+        return secrets.token_hex(8)
+
+    # Carrying out changes: memory first (in request order), then one durable commit.
+
+    def commit(self, fn: Callable[[Any], Any]) -> asyncio.Future[Any]:
+        """Queue a write now (keeping request order); the future resolves once committed."""
+        return asyncio.ensure_future(self.store.write(fn))
+
+    def save_entities(
+        self, entities: Iterable[Entity], record: dict[str, Any] | None = None
+    ) -> asyncio.Future[Any]:
+        rows = [e.to_row() for e in entities]
+        at = self.clock()
+
+        def write(conn: Any) -> None:
+            entity_rows.save(conn, rows)
+            if record is not None:
+                roomlog.append(conn, at, **record)
+
+        return self.commit(write)
+
+    def delete_entities(
+        self, ids: list[str], record: dict[str, Any] | None = None
+    ) -> asyncio.Future[Any]:
+        """Delete from the store what the world already dropped."""
+        at = self.clock()
+
+        def write(conn: Any) -> None:
+            entity_rows.delete(conn, ids)
+            if record is not None:
+                roomlog.append(conn, at, **record)
+
+        return self.commit(write)
+
+    def remove_from_world(self, ids: Iterable[str]) -> list[str]:
+        return [eid for eid in ids if self.world.remove(eid) is not None]
+
+    def record(
+        self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]
+    ) -> asyncio.Future[Any]:
+        """Append one entry to the tamper-evident room log."""
+        at = self.clock()
+        return self.commit(
+            lambda c: roomlog.append(c, at, kind=kind, actor=actor, target=target, body=body)
+        )
+

@@ -1,0 +1,13 @@
+"""Every HTTP API route the server offers, registered in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .http_blacklist import add_blacklist_routes
+
+__all__ = ["add_api_routes"]
+
+
+def add_api_routes(app: web.Application, prefix: str = "") -> None:
+    add_blacklist_routes(app, prefix)

@@ -1,0 +1,211 @@
+"""The operators' powers, carried out: find, remove, kick, ban, unban, locate.
+
+Both the WebSocket ops and the operator HTTP API call these after checking the caller's
+capability; every action lands in the room log with actor, target, reason and time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from entities import Entity, fields
+from entities.errors import BadRequest, NotFound
+from entities.tokens import is_token
+
+from .domain import Committing, Domain
+from .store import bans as ban_rows
+from .store import entities as entity_rows
+from .store import log as roomlog
+
+__all__ = ["FindQuery", "find", "remove", "kick", "ban", "unban", "locate", "token_arg"]
+
+
+def token_arg(value: Any, name: str) -> str:
+    if not is_token(value):
+        raise BadRequest(f"{name} must be an owner token (32 characters of a-z and 2-7)")
+    return value
+
+
+def reason_arg(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 1000:
+        raise BadRequest("reason must be a string of at most 1000 characters")
+    return value
+
+
+@attrs.frozen
+class FindQuery:
+    owner: str | None = None
+    creator: str | None = None
+    area: tuple[tuple[float, float, float], float] | None = None
+    invisible: bool | None = None
+
+    @classmethod
+    def from_args(cls, args: dict[str, Any]) -> FindQuery:
+        area = args.get("area")
+        if area is not None:
+            if not isinstance(area, dict) or set(area) != {"center", "radius"}:
+                raise BadRequest("area must be {center: [x, y, z], radius: r}")
+            area = (fields.vec3(area["center"], "area.center"), fields.radius(area["radius"]))
+        invisible = args.get("invisible")
+        if invisible is not None:
+            invisible = fields.boolean(invisible, "invisible")
+        owner, creator = args.get("owner"), args.get("creator")
+        return cls(
+            owner=None if owner is None else token_arg(owner, "owner"),
+            creator=None if creator is None else token_arg(creator, "creator"),
+            area=area,
+            invisible=invisible,
+        )
+
+    def matches(self, e: Entity) -> bool:
+        if self.owner is not None and e.owner != self.owner:
+            return False
+        if self.creator is not None and e.creator != self.creator:
+            return False
+        if self.invisible is not None and e.visible == self.invisible:
+            return False
+        if self.area is not None:
+            center, radius = self.area
+            if e.distance2(center) > radius * radius:
+                return False
+        return True
+
+
+def find(
+    domain: Domain, query: FindQuery, limit: int, after: str | None
+) -> tuple[list[Entity], str | None]:
+    """Entities matching every given criterion, ordered by id, from the smallest index that applies."""
+    world = domain.world
+    if query.owner is not None:
+        ids: Any = world.owned_by(query.owner)
+    elif query.creator is not None:
+        ids = world.created_by(query.creator)
+    elif query.area is not None:
+        ids = [e.id for e in world.in_area(*query.area)]
+    elif query.invisible:
+        ids = world.invisible_ids()
+    else:
+        ids = [e.id for e in world.all()]
+    ordered = sorted(i for i in ids if after is None or i > after)
+    page: list[Entity] = []
+    last = None
+    for entity_id in ordered:
+        entity = world.get(entity_id)
+        if entity is not None and query.matches(entity):
+            if len(page) == limit:
+                return page, last
+            page.append(entity)
+            last = entity_id
+    return page, None
+
+
+def remove(
+    domain: Domain,
+    actor: str,
+    *,
+    ids: list[str] | None = None,
+    owner: str | None = None,
+    creator: str | None = None,
+    reason: str = "",
+) -> Committing:
+    """Remove entities by id, or everything of an owner or of a creator."""
+    world = domain.world
+    if ids is not None:
+        targets, target_desc, by = list(ids), f"{len(ids)} ids", "ids"
+    elif owner is not None:
+        targets, target_desc, by = list(world.owned_by(owner)), owner, "owner"
+    elif creator is not None:
+        targets, target_desc, by = list(world.created_by(creator)), creator, "creator"
+    else:
+        raise BadRequest("remove needs entities, owner or creator")
+    removed = domain.remove_from_world(targets)
+    record = {
+        "kind": "remove",
+        "actor": actor,
+        "target": target_desc,
+        "body": {"removed": len(removed), "reason": reason, "by": by},
+    }
+
+    def then() -> dict[str, Any]:
+        for entity_id in removed:
+            domain.sessions.entity_removed(entity_id, "removed")
+        return {"removed": len(removed)}
+
+    return Committing(domain.delete_entities(removed, record), then)
+
+
+def kick(domain: Domain, token: str, reason: str, code: int = 4002) -> int:
+    """Tell every session of `token` why, then close them; returns how many."""
+    sessions = domain.sessions.of_token(token)
+    domain.sessions.push(sessions, "kicked", {"reason": reason})
+    for session in sessions:
+        session.close(code, reason or "kicked")
+    return len(sessions)
+
+
+def kick_logged(domain: Domain, actor: str, token: str, reason: str) -> Committing:
+    if not kick(domain, token, reason):
+        raise NotFound("that avatar is not connected")
+    return Committing(domain.record("kick", actor, token, {"reason": reason}), dict)
+
+
+def ban(
+    domain: Domain,
+    actor: str,
+    token: str,
+    reason: str,
+    duration: float | None = None,
+    keep_entities: bool = False,
+) -> Committing:
+    """Ban a token: refuse its hellos, kick its sessions, remove its entities; one commit."""
+    now = domain.clock()
+    expires_at = None if duration is None else now + duration
+    domain.bans.add(token, expires_at)
+    removed = [] if keep_entities else domain.remove_from_world(list(domain.world.owned_by(token)))
+    body = {"reason": reason, "expires_at": expires_at, "removed": len(removed)}
+
+    def write(conn: Any) -> None:
+        ban_rows.save(conn, token, reason, actor, now, expires_at)
+        if removed:
+            entity_rows.delete(conn, removed)
+        roomlog.append(conn, now, kind="ban", actor=actor, target=token, body=body)
+
+    kick(domain, token, reason, code=4003)
+
+    def then() -> dict[str, Any]:
+        for entity_id in removed:
+            domain.sessions.entity_removed(entity_id, "banned")
+        return {"removed": len(removed)}
+
+    return Committing(domain.commit(write), then)
+
+
+def unban(domain: Domain, actor: str, token: str) -> Committing:
+    """Lift a ban; lifting one that is not there is fine."""
+    was = domain.bans.remove(token)
+    now = domain.clock()
+
+    def write(conn: Any) -> None:
+        ban_rows.delete(conn, token)
+        body = {"was_banned": was}
+        roomlog.append(conn, now, kind="unban", actor=actor, target=token, body=body)
+
+    return Committing(domain.commit(write), dict)
+
+
+def locate(domain: Domain) -> list[dict[str, Any]]:
+    """Every connected avatar, invisible ones included."""
+    return [
+        {
+            "token": s.token,
+            "name": s.name,
+            "position": list(s.position),
+            "invisible": s.invisible,
+            "session": s.id,
+        }
+        for s in domain.sessions
+    ]

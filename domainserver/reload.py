@@ -1,0 +1,65 @@
+"""Live policy reload: on SIGHUP or a change to the file, the new policy applies at once to
+new requests and to connected sessions; a bad file is refused and the last good one stays."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from permissions import PolicyError, load_policy, verify_credentials
+
+from .domain import Domain
+from .moderation import kick
+
+__all__ = ["reload_policy", "watch_policy_file"]
+
+log = logging.getLogger(__name__)
+
+
+def reload_policy(domain: Domain) -> bool:
+    """Load the permissions file again and apply it; False (and logged) when it is refused."""
+    path = domain.config.permissions_path
+    if path is None:
+        return False
+    try:
+        new = load_policy(path)
+    except PolicyError as exc:
+        log.error("permissions file refused; keeping the last good policy:\n%s", exc)
+        domain.record("policy_refused", None, path, {"problems": str(exc).splitlines()})
+        return False
+    changes = domain.policy.describe_changes(new)
+    domain.policy = new
+    now = domain.clock()
+    for session in domain.sessions:
+        session.credential_groups = verify_credentials(
+            new, list(session.credentials), session.token, now
+        )
+        session.grant = new.grant_for(session.token, session.credential_groups)
+        if not session.grant.may_connect:
+            kick(domain, session.token, "this domain no longer admits you", code=4003)
+    domain.record("policy_reload", None, path, {"changes": changes})
+    log.info("permissions reloaded: %d change(s)", len(changes))
+    return True
+
+
+def _signature(path: str) -> tuple[float, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+async def watch_policy_file(domain: Domain) -> None:
+    """Poll the file's mtime and size; cheap, portable, and needs no extra dependency."""
+    path = domain.config.permissions_path
+    if path is None:
+        return
+    last = _signature(path)
+    while True:
+        await asyncio.sleep(domain.config.watch_interval)
+        current = _signature(path)
+        if current is not None and current != last:
+            last = current
+            reload_policy(domain)

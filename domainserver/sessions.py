@@ -1,0 +1,154 @@
+"""Connected viewers, and delivery to them: each event is encoded once, filtered by the
+receiver's mutes on the server, and queued on the receiver's own outbox so one slow viewer
+never stalls the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from aiohttp import web
+
+from entities import Actor, Entity, MuteSet, Vec3
+from permissions import Grant
+
+from .codec import encode_event
+
+__all__ = ["Session", "SessionRegistry", "OUTBOX_LIMIT"]
+
+log = logging.getLogger(__name__)
+
+# Frames a viewer may fall behind by before it is dropped as too slow to keep up.
+OUTBOX_LIMIT = 200_000
+
+
+class Session:
+    """One authenticated connection."""
+
+    def __init__(
+        self,
+        session_id: str,
+        token: str,
+        name: str,
+        invisible: bool,
+        grant: Grant,
+        credentials: tuple[bytes, ...],
+        credential_groups: frozenset[str],
+        mutes: MuteSet,
+        ws: web.WebSocketResponse,
+    ) -> None:
+        self.id = session_id
+        self.token = token
+        self.name = name
+        self.invisible = invisible
+        self.grant = grant
+        # Kept so that a reload can re-verify them against the new policy's signers.
+        self.credentials = credentials
+        self.credential_groups = credential_groups
+        self.mutes = mutes
+        self.position: Vec3 = (0.0, 0.0, 0.0)
+        self.ws = ws
+        self.outbox: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue()
+        self.closing = False
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.token, self.grant.groups, self.grant.has("edit_any"))
+
+    def send(self, data: bytes) -> None:
+        """Queue one frame; a viewer too far behind is closed rather than buffered forever."""
+        if self.closing:
+            return
+        if self.outbox.qsize() >= OUTBOX_LIMIT:
+            log.warning("session %s fell %d frames behind; closing", self.id, OUTBOX_LIMIT)
+            self.close(1008, "too slow")
+            return
+        self.outbox.put_nowait(data)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after everything already queued (e.g. a `kicked` event) has been sent."""
+        if not self.closing:
+            self.closing = True
+            self.outbox.put_nowait((code, reason))
+
+    async def pump(self) -> None:
+        """Write the outbox to the socket until closed; runs as the session's writer task."""
+        ws, outbox = self.ws, self.outbox
+        while True:
+            item = await outbox.get()
+            if isinstance(item, tuple):
+                code, reason = item
+                await ws.close(code=code, message=reason.encode())
+                return
+            try:
+                await ws.send_bytes(item)
+            except (ConnectionError, RuntimeError):
+                return
+
+
+class SessionRegistry:
+    """Every session, by id and by owner token."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Session] = {}
+        self._by_token: dict[str, set[Session]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._by_id.values()))
+
+    def add(self, session: Session) -> None:
+        self._by_id[session.id] = session
+        self._by_token.setdefault(session.token, set()).add(session)
+
+    def remove(self, session: Session) -> None:
+        self._by_id.pop(session.id, None)
+        sessions = self._by_token.get(session.token)
+        if sessions is not None:
+            sessions.discard(session)
+            if not sessions:
+                del self._by_token[session.token]
+
+    def of_token(self, token: str) -> set[Session]:
+        return set(self._by_token.get(token, ()))
+
+    def tokens(self) -> Iterable[str]:
+        return list(self._by_token)
+
+    # Delivery. Each frame is encoded once; the mute check is per receiver.
+
+    def entity_event(self, ev: str, entity: Entity) -> None:
+        data = encode_event(ev, {"entity": entity.to_wire()})
+        for session in self._by_id.values():
+            if not session.mutes.hides_entity(entity):
+                session.send(data)
+
+    def entity_removed(self, entity_id: str, reason: str) -> None:
+        data = encode_event("entity_removed", {"id": entity_id, "reason": reason})
+        for session in self._by_id.values():
+            session.send(data)
+
+    def entity_chat(self, entity: Entity, text: str) -> None:
+        data = encode_event(
+            "chat", {"from": {"entity": entity.id, "owner": entity.owner}, "text": text}
+        )
+        for session in self._by_id.values():
+            if not session.mutes.hides_entity(entity):
+                session.send(data)
+
+    def avatar_chat(self, sender: Session, text: str) -> None:
+        data = encode_event(
+            "chat", {"from": {"avatar": sender.token, "name": sender.name}, "text": text}
+        )
+        for session in self._by_id.values():
+            if not session.mutes.hides_avatar(sender.token):
+                session.send(data)
+
+    def push(self, sessions: Iterable[Session], ev: str, fields: dict[str, Any]) -> None:
+        data = encode_event(ev, fields)
+        for session in sessions:
+            session.send(data)

@@ -1,0 +1,115 @@
+"""Numbered, append-only schema migrations, tracked by `PRAGMA user_version`.
+
+A migration once released is never edited: change the schema by appending one.
+`SCHEMA_VERSION` is the number of migrations, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .errors import SchemaError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "current_version"]
+
+# Each migration is a tuple of single statements, run in one transaction with
+# the user_version bump (executescript() would COMMIT midway, so it is not used).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: entities, bans, mutes, the room log and abuse reports.
+    (
+        """CREATE TABLE entities (
+            id TEXT PRIMARY KEY,
+            owner TEXT,
+            creator TEXT,
+            parent TEXT,
+            type TEXT NOT NULL,
+            px REAL, py REAL, pz REAL,
+            dx REAL, dy REAL, dz REAL,
+            visible INTEGER NOT NULL,
+            expires_at REAL,
+            script TEXT,
+            override_anyone INTEGER NOT NULL,
+            override_groups TEXT NOT NULL,
+            props BLOB NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX entities_owner ON entities(owner)",
+        "CREATE INDEX entities_creator ON entities(creator)",
+        "CREATE INDEX entities_expires_at ON entities(expires_at) WHERE expires_at IS NOT NULL",
+        """CREATE TABLE bans (
+            token TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            actor TEXT,
+            created_at REAL NOT NULL,
+            expires_at REAL
+        ) WITHOUT ROWID""",
+        # The expiry sweep must not scan a million permanent bans.
+        "CREATE INDEX bans_expires_at ON bans(expires_at) WHERE expires_at IS NOT NULL",
+        """CREATE TABLE mutes (
+            muter TEXT NOT NULL,
+            target_key TEXT NOT NULL,
+            target BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (muter, target_key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE log (
+            seq INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT,
+            target TEXT,
+            body BLOB NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
+        )""",
+        """CREATE TABLE reports (
+            id TEXT PRIMARY KEY,
+            reporter TEXT NOT NULL,
+            target BLOB NOT NULL,
+            reason TEXT NOT NULL,
+            at REAL NOT NULL,
+            first_seq INTEGER,
+            last_seq INTEGER,
+            evidence_hash BLOB NOT NULL
+        )""",
+    ),
+)
+
+SCHEMA_VERSION: int = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database file (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to `SCHEMA_VERSION`; returns the number of migrations run.
+
+    `conn` must be in autocommit mode (`isolation_level=None`). Each migration
+    commits atomically with its version bump, so a crash leaves a whole version.
+    Raises `SchemaError` if the file is newer than this code.
+    """
+    ran = 0
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(conn)
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"database schema version {version} is newer than this server's "
+                    f"{SCHEMA_VERSION}; upgrade the server or restore an older file"
+                )
+            if version == SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return ran
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            # PRAGMA cannot take a parameter; version is an int we computed.
+            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+            conn.execute("COMMIT")
+            ran += 1
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,229 @@
+"""The `/ws` endpoint: moves frames between the socket and the codec, the handshake and the
+op table. Malformed input is answered and counted, never raised out of the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from entities.errors import (
+    AuthFailed,
+    Banned,
+    BadFrame,
+    BadRequest,
+    DomainError,
+    NotAllowed,
+    NotAuthenticated,
+)
+from permissions import verify_credentials
+
+from .codec import (
+    Request,
+    decode_request,
+    encode_error_event,
+    encode_error_reply,
+    encode_event,
+    encode_reply,
+)
+from .domain import Committing, Domain
+from .handshake import Hello
+from .keys import DOMAIN
+from .ops import OPS
+from .sessions import Session
+
+__all__ = ["websocket_handler"]
+
+log = logging.getLogger(__name__)
+
+CLOSE_CODES = {"auth_failed": 4001, "banned": 4003, "not_allowed": 4003}
+
+
+class _Abuse:
+    """Counts malformed frames so a flood of garbage ends in a 1008 close, not a stall."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def spend(self) -> bool:
+        self.left -= 1
+        return self.left > 0
+
+
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    domain: Domain = request.app[DOMAIN]
+    config = domain.config
+    # aiohttp itself closes with 1009 far above our limit; between the two we answer too_large.
+    ws = web.WebSocketResponse(max_msg_size=max(config.max_frame * 16, 1 << 20), heartbeat=30)
+    await ws.prepare(request)
+    abuse = _Abuse(config.abuse_limit)
+    nonce = os.urandom(32)
+    domain_id = domain.policy.domain.id
+    await ws.send_bytes(encode_event("challenge", {"nonce": nonce, "domain": domain_id}))
+    try:
+        session = await asyncio.wait_for(
+            _handshake(domain, ws, abuse, nonce, domain_id), config.hello_timeout
+        )
+    except TimeoutError:
+        await ws.close(code=1008, message=b"no hello")
+        return ws
+    if session is None:
+        return ws
+    domain.sessions.add(session)
+    pump = asyncio.create_task(session.pump())
+    try:
+        await _serve(domain, session, ws, abuse)
+    finally:
+        domain.sessions.remove(session)
+        if not session.closing:
+            session.close(1000, "bye")
+        try:
+            await asyncio.wait_for(pump, 5)
+        except (TimeoutError, asyncio.CancelledError):
+            pump.cancel()
+    return ws
+
+
+def _frame(msg: Any, max_frame: int) -> Request | DomainError | None:
+    """A request, an error to push as an event, or None when the socket is done."""
+    if msg.type == WSMsgType.BINARY:
+        try:
+            return decode_request(msg.data, max_frame)
+        except DomainError as exc:
+            return exc
+    if msg.type == WSMsgType.TEXT:
+        return BadFrame("text frames are not accepted; send binary msgpack")
+    return None
+
+
+async def _handshake(
+    domain: Domain, ws: web.WebSocketResponse, abuse: _Abuse, nonce: bytes, domain_id: str
+) -> Session | None:
+    async for msg in ws:
+        item = _frame(msg, domain.config.max_frame)
+        if item is None:
+            break
+        if isinstance(item, DomainError):
+            await ws.send_bytes(encode_error_event(item))
+            if not abuse.spend():
+                await ws.close(code=1008, message=b"too many bad frames")
+                return None
+            continue
+        if item.op != "hello":
+            await ws.send_bytes(encode_error_reply(item.id, NotAuthenticated("send hello first")))
+            continue
+        try:
+            return _admit(domain, ws, item, nonce, domain_id)
+        except BadRequest as exc:
+            await ws.send_bytes(encode_error_reply(item.id, exc))
+        except (AuthFailed, Banned, NotAllowed) as exc:
+            await ws.send_bytes(encode_error_reply(item.id, exc))
+            await ws.close(code=CLOSE_CODES[exc.code], message=exc.code.encode())
+            return None
+    return None
+
+
+def _admit(
+    domain: Domain, ws: web.WebSocketResponse, request: Request, nonce: bytes, domain_id: str
+) -> Session:
+    hello = Hello.verify(request.args, domain_id, nonce)
+    if domain.bans.is_banned(hello.token, domain.clock()):
+        raise Banned("this token is banned here")
+    groups = verify_credentials(domain.policy, list(hello.credentials), hello.token, domain.clock())
+    grant = domain.grant_for(hello.token, groups)
+    if not grant.may_connect:
+        raise NotAllowed("this domain does not admit you")
+    session = Session(
+        session_id=secrets.token_hex(8),
+        token=hello.token,
+        name=hello.name,
+        invisible=hello.invisible,
+        grant=grant,
+        credentials=hello.credentials,
+        credential_groups=groups,
+        mutes=domain.mutes_of(hello.token),
+        ws=ws,
+    )
+    session.send(
+        encode_reply(
+            request.id,
+            {
+                "token": hello.token,
+                "session": session.id,
+                "role": grant.role.name,
+                "caps": sorted(grant.role.caps),
+            },
+        )
+    )
+    return session
+
+
+async def _serve(
+    domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: _Abuse
+) -> None:
+    inflight = asyncio.Semaphore(domain.config.max_inflight)
+    tasks: set[asyncio.Task[None]] = set()
+    async for msg in ws:
+        item = _frame(msg, domain.config.max_frame)
+        if item is None:
+            break
+        if isinstance(item, DomainError):
+            session.send(encode_error_event(item))
+            if not abuse.spend():
+                session.close(1008, "too many bad frames")
+                break
+            continue
+        if session.closing:
+            break
+        await inflight.acquire()
+        outcome = _dispatch(domain, session, item)
+        if isinstance(outcome, Committing):
+            task = asyncio.create_task(_finish(session, item, outcome, inflight))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        else:
+            inflight.release()
+            session.send(outcome)
+    # Let acknowledged work finish: its commits are already queued.
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
+    """Run the op; returns the reply bytes, or the Committing of an op that changed state."""
+    entry = OPS.get(request.op)
+    try:
+        if entry is None:
+            raise BadRequest(f"unknown op {request.op!r}")
+        handler, cap = entry
+        if cap is not None and not session.grant.has(cap):
+            raise NotAllowed(f"{request.op} needs the {cap} capability")
+        result = handler(domain, session, request)
+    except DomainError as exc:
+        return encode_error_reply(request.id, exc)
+    except Exception:
+        log.exception("op %s failed", request.op)
+        return encode_error_reply(request.id, BadRequest("internal error; logged"))
+    if isinstance(result, Committing):
+        return result
+    return encode_reply(request.id, result)
+
+
+async def _finish(
+    session: Session, request: Request, outcome: Committing, inflight: asyncio.Semaphore
+) -> None:
+    try:
+        await outcome.done
+        reply = encode_reply(request.id, outcome.then())
+    except DomainError as exc:
+        reply = encode_error_reply(request.id, exc)
+    except Exception:
+        log.exception("op %s failed", request.op)
+        reply = encode_error_reply(request.id, BadRequest("internal error; logged"))
+    finally:
+        inflight.release()
+    session.send(reply)

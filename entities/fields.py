@@ -1,0 +1,72 @@
+"""Checks for the values a client sends inside entity maps; each refusal names the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import BadRequest
+from .model import Vec3, is_finite_number
+
+__all__ = [
+    "vec3",
+    "positive_vec3",
+    "lifetime",
+    "radius",
+    "text",
+    "optional_text",
+    "boolean",
+    "MAX_TYPE_LEN",
+    "MAX_SCRIPT_LEN",
+]
+
+MAX_TYPE_LEN = 64
+MAX_SCRIPT_LEN = 2048
+# Worlds are large but finite; coordinates beyond this are a typo or an attack on the grid.
+MAX_COORD = 1e7
+
+
+def vec3(value: Any, name: str) -> Vec3:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 3
+        or not all(is_finite_number(v) and abs(v) <= MAX_COORD for v in value)
+    ):
+        raise BadRequest(f"{name} must be [x, y, z] of finite numbers")
+    return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def positive_vec3(value: Any, name: str) -> Vec3:
+    v = vec3(value, name)
+    if min(v) <= 0:
+        raise BadRequest(f"{name} must be positive in every axis")
+    return v
+
+
+def lifetime(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not is_finite_number(value) or value <= 0:
+        raise BadRequest("lifetime must be a positive number of seconds or null")
+    return float(value)
+
+
+def radius(value: Any, name: str = "radius") -> float:
+    if not is_finite_number(value) or value < 0 or value > MAX_COORD:
+        raise BadRequest(f"{name} must be a non-negative number")
+    return float(value)
+
+
+def text(value: Any, name: str, max_len: int) -> str:
+    if not isinstance(value, str) or not value or len(value) > max_len:
+        raise BadRequest(f"{name} must be a non-empty string of at most {max_len} characters")
+    return value
+
+
+def optional_text(value: Any, name: str, max_len: int) -> str | None:
+    return None if value is None else text(value, name, max_len)
+
+
+def boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} must be true or false")
+    return value

@@ -1,0 +1,66 @@
+"""A uniform spatial grid, so area queries cost what the area holds, not the whole world."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from .model import Vec3
+
+__all__ = ["SpatialGrid"]
+
+Cell = tuple[int, int, int]
+
+
+class SpatialGrid:
+    """Maps cells of `cell_size` metres to the ids whose position falls in them."""
+
+    def __init__(self, cell_size: float = 16.0) -> None:
+        if cell_size <= 0:
+            raise ValueError("cell_size must be positive")
+        self.cell_size = cell_size
+        self._cells: dict[Cell, set[str]] = {}
+
+    def _cell(self, p: Vec3) -> Cell:
+        s = self.cell_size
+        return (math.floor(p[0] / s), math.floor(p[1] / s), math.floor(p[2] / s))
+
+    def insert(self, entity_id: str, position: Vec3) -> None:
+        cell = self._cell(position)
+        bucket = self._cells.get(cell)
+        if bucket is None:
+            self._cells[cell] = {entity_id}
+        else:
+            bucket.add(entity_id)
+
+    def remove(self, entity_id: str, position: Vec3) -> None:
+        cell = self._cell(position)
+        bucket = self._cells.get(cell)
+        if bucket is not None:
+            bucket.discard(entity_id)
+            if not bucket:
+                del self._cells[cell]
+
+    def move(self, entity_id: str, old: Vec3, new: Vec3) -> None:
+        if self._cell(old) != self._cell(new):
+            self.remove(entity_id, old)
+            self.insert(entity_id, new)
+
+    def candidates(self, center: Vec3, radius: float) -> Iterator[str]:
+        """Ids in every cell the sphere's bounding box touches; the caller checks distance."""
+        lo = self._cell((center[0] - radius, center[1] - radius, center[2] - radius))
+        hi = self._cell((center[0] + radius, center[1] + radius, center[2] + radius))
+        span = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
+        cells = self._cells
+        if span > len(cells):
+            # A huge radius: walking the occupied cells is cheaper than the empty box.
+            for (x, y, z), bucket in cells.items():
+                if lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1] and lo[2] <= z <= hi[2]:
+                    yield from bucket
+            return
+        for x in range(lo[0], hi[0] + 1):
+            for y in range(lo[1], hi[1] + 1):
+                for z in range(lo[2], hi[2] + 1):
+                    bucket = cells.get((x, y, z))
+                    if bucket:
+                        yield from bucket

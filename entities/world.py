@@ -1,0 +1,138 @@
+"""The world: every entity, with the indexes that make each safety query cost its result.
+
+Indexes by owner, by creator, by area (a uniform grid), by visibility, and by deadline
+(the expiry heap). The world only holds and indexes; whether a change is allowed is
+decided in `entities.rules` before it gets here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .expiry import ExpiryQueue
+from .grid import SpatialGrid
+from .model import Entity, Vec3
+
+__all__ = ["World"]
+
+
+def _index_add(index: dict[str | None, set[str]], key: str | None, entity_id: str) -> None:
+    bucket = index.get(key)
+    if bucket is None:
+        index[key] = {entity_id}
+    else:
+        bucket.add(entity_id)
+
+
+def _index_remove(index: dict[str | None, set[str]], key: str | None, entity_id: str) -> None:
+    bucket = index.get(key)
+    if bucket is not None:
+        bucket.discard(entity_id)
+        if not bucket:
+            del index[key]
+
+
+class World:
+    def __init__(self, cell_size: float = 16.0) -> None:
+        self._by_id: dict[str, Entity] = {}
+        self._by_owner: dict[str | None, set[str]] = {}
+        self._by_creator: dict[str | None, set[str]] = {}
+        self._invisible: set[str] = set()
+        # Lineage root of every entity rezzed through a parent; roots map to themselves implicitly.
+        self._root: dict[str, str] = {}
+        self.grid = SpatialGrid(cell_size)
+        self.expiry = ExpiryQueue()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._by_id
+
+    def get(self, entity_id: str) -> Entity | None:
+        return self._by_id.get(entity_id)
+
+    def all(self) -> Iterator[Entity]:
+        return iter(self._by_id.values())
+
+    def add(self, entity: Entity, *, schedule: bool = True) -> None:
+        """Index a new entity (its id must be new)."""
+        eid = entity.id
+        if eid in self._by_id:
+            raise KeyError(f"entity {eid} exists")
+        self._by_id[eid] = entity
+        _index_add(self._by_owner, entity.owner, eid)
+        _index_add(self._by_creator, entity.creator, eid)
+        if not entity.visible:
+            self._invisible.add(eid)
+        if entity.parent is not None:
+            self._root[eid] = self._root.get(entity.parent, entity.parent)
+        self.grid.insert(eid, entity.position)
+        if schedule and entity.expires_at is not None:
+            self.expiry.schedule(eid, entity.expires_at)
+
+    def load(self, entities: Iterable[Entity]) -> None:
+        """Add many entities at start-up; the expiry heap is built once at the end."""
+        pending: list[tuple[float, str]] = []
+        for entity in entities:
+            self.add(entity, schedule=False)
+            if entity.expires_at is not None:
+                pending.append((entity.expires_at, entity.id))
+        self.expiry.bulk_load(pending)
+
+    def replace(self, new: Entity) -> Entity:
+        """Swap in an edited entity, keeping every index right; returns the old one."""
+        old = self._by_id[new.id]
+        if (old.owner, old.creator, old.parent) != (new.owner, new.creator, new.parent):
+            raise ValueError("owner, creator and parent never change")
+        self._by_id[new.id] = new
+        if old.visible != new.visible:
+            if new.visible:
+                self._invisible.discard(new.id)
+            else:
+                self._invisible.add(new.id)
+        if old.position != new.position:
+            self.grid.move(new.id, old.position, new.position)
+        if old.expires_at != new.expires_at:
+            self.expiry.schedule(new.id, new.expires_at)
+        return old
+
+    def remove(self, entity_id: str) -> Entity | None:
+        entity = self._by_id.pop(entity_id, None)
+        if entity is None:
+            return None
+        _index_remove(self._by_owner, entity.owner, entity_id)
+        _index_remove(self._by_creator, entity.creator, entity_id)
+        self._invisible.discard(entity_id)
+        self._root.pop(entity_id, None)
+        self.grid.remove(entity_id, entity.position)
+        if entity.expires_at is not None:
+            self.expiry.cancel(entity_id)
+        return entity
+
+    def lineage_root(self, entity_id: str) -> str:
+        """The id of the first ancestor of `entity_id` (itself when it has no parent)."""
+        return self._root.get(entity_id, entity_id)
+
+    def owned_by(self, owner: str | None) -> frozenset[str] | set[str]:
+        return self._by_owner.get(owner, frozenset())
+
+    def created_by(self, creator: str | None) -> frozenset[str] | set[str]:
+        return self._by_creator.get(creator, frozenset())
+
+    def count_owned(self, owner: str | None) -> int:
+        return len(self._by_owner.get(owner, ()))
+
+    def invisible_ids(self) -> set[str]:
+        return self._invisible
+
+    def in_area(self, center: Vec3, radius: float) -> list[Entity]:
+        """Entities whose position lies within `radius` of `center`."""
+        r2 = radius * radius
+        by_id = self._by_id
+        found = []
+        for eid in self.grid.candidates(center, radius):
+            entity = by_id[eid]
+            if entity.distance2(center) <= r2:
+                found.append(entity)
+        return found

@@ -1,0 +1,140 @@
+import attrs
+import pytest
+
+from entities import MuteSet, MuteTarget, RateBuckets, World
+from entities.errors import BadRequest
+from entities.expiry import ExpiryQueue
+from entities.grid import SpatialGrid
+
+from .conftest import OTHER, OWNER
+
+
+def test_indexes_by_owner_creator_invisible(make_entity):
+    w = World()
+    a = make_entity(owner=OWNER)
+    b = make_entity(owner=OTHER, creator=OWNER, visible=False)
+    w.add(a)
+    w.add(b)
+    assert w.owned_by(OWNER) == {a.id}
+    assert w.created_by(OWNER) == {a.id, b.id}
+    assert w.invisible_ids() == {b.id}
+    w.remove(b.id)
+    assert w.created_by(OWNER) == {a.id} and not w.invisible_ids()
+    assert w.count_owned(OTHER) == 0
+
+
+def test_replace_keeps_indexes_right(make_entity):
+    w = World()
+    a = make_entity(position=(0, 0, 0))
+    w.add(a)
+    moved = attrs.evolve(a, position=(100.0, 0.0, 0.0), visible=False, expires_at=50.0)
+    w.replace(moved)
+    assert [e.id for e in w.in_area((100, 0, 0), 1)] == [a.id]
+    assert w.in_area((0, 0, 0), 1) == []
+    assert w.invisible_ids() == {a.id}
+    assert w.expiry.pop_due(60.0) == [a.id]
+    with pytest.raises(ValueError):
+        w.replace(attrs.evolve(a, owner=OTHER))
+
+
+def test_area_query_exact_distance(make_entity):
+    w = World(cell_size=4)
+    inside = make_entity(position=(3, 4, 0))  # distance 5
+    outside = make_entity(position=(3, 4.1, 0))
+    w.add(inside)
+    w.add(outside)
+    assert [e.id for e in w.in_area((0, 0, 0), 5)] == [inside.id]
+
+
+def test_grid_huge_radius_walks_occupied_cells():
+    g = SpatialGrid(1.0)
+    g.insert("x", (5.0, 5.0, 5.0))
+    g.insert("y", (-1e6, 0.0, 0.0))
+    assert set(g.candidates((0, 0, 0), 1e7)) == {"x", "y"}
+    assert list(g.candidates((0, 0, 0), 1)) == []
+
+
+def test_lineage_root_follows_parents(make_entity):
+    w = World()
+    root = make_entity(script="s")
+    w.add(root)
+    child = make_entity(parent=root.id, script="s")
+    w.add(child)
+    grandchild = make_entity(parent=child.id)
+    w.add(grandchild)
+    assert w.lineage_root(grandchild.id) == root.id
+    w.remove(child.id)  # the family stays one family after a middle member goes
+    assert w.lineage_root(grandchild.id) == root.id
+
+
+def test_expiry_queue_order_and_cancel():
+    q = ExpiryQueue()
+    q.schedule("a", 10)
+    q.schedule("b", 5)
+    q.schedule("c", 7)
+    q.cancel("c")
+    q.schedule("a", 3)  # rescheduled earlier: the stale entry at 10 must not fire again
+    assert q.next_deadline() == 3
+    assert q.pop_due(6) == ["a", "b"]
+    assert q.pop_due(100) == []
+    assert len(q) == 0
+
+
+def test_expiry_heap_compacts():
+    q = ExpiryQueue()
+    for i in range(1000):
+        q.schedule("x", float(i))
+    assert len(q._heap) <= 2 * len(q) + 64 + 1
+
+
+def test_world_load_schedules_expiry(make_entity, temp_rule):
+    w = World()
+    w.load([make_entity(rule=temp_rule, now=0), make_entity()])
+    assert len(w) == 2 and len(w.expiry) == 1 and w.expiry.next_deadline() == 60
+
+
+def test_rate_buckets_refused_spends_nothing():
+    b = RateBuckets()
+    assert b.take("k", 2, now=0) and b.take("k", 2, now=0)
+    assert not b.take("k", 2, now=0)
+    assert not b.take("k", 2, now=0.1)  # 0.2 tokens back: not enough
+    assert b.take("k", 2, now=0.5)  # one second's worth at most, refilled at 2/s
+    assert not b.allows("z", 0, now=0)
+
+
+def test_mutes(make_entity):
+    m = MuteSet()
+    a = make_entity(owner=OWNER, position=(0, 0, 0))
+    hidden = make_entity(owner=OTHER, visible=False, position=(50, 0, 0))
+    far = make_entity(owner=OTHER, position=(50, 0, 0))
+    assert not m.hides_entity(a)
+    m.add(MuteTarget.from_wire({"invisible": True}))
+    assert m.hides_entity(hidden) and not m.hides_entity(far)
+    m.add(MuteTarget.from_wire({"area": {"center": [0, 0, 0], "radius": 1}}))
+    assert m.hides_entity(a)
+    m.add(MuteTarget.from_wire({"owner": OTHER}))
+    assert m.hides_entity(far) and m.hides_avatar(OTHER)
+    assert not m.add(MuteTarget.from_wire({"owner": OTHER}))
+    assert m.remove(MuteTarget.from_wire({"owner": OTHER}))
+    assert not m.hides_entity(far)
+
+
+@pytest.mark.parametrize("target", [
+    {"owner": "nope"}, {"area": {"center": [0, 0], "radius": 1}}, {"invisible": False},
+    {"entity": "a", "owner": OWNER}, {"colour": 1}, [],
+])
+def test_bad_mute_targets(target):
+    with pytest.raises(BadRequest):
+        MuteTarget.from_wire(target)
+
+
+def test_mute_target_round_trip():
+    t = MuteTarget.from_wire({"area": {"center": [1, 2, 3], "radius": 4}})
+    assert MuteTarget.from_wire(t.to_wire()) == t
+
+
+def test_entity_row_round_trip(make_entity):
+    e = attrs.evolve(make_entity(script="s"), props={"k": [1, "v"]})
+    from entities import Entity
+
+    assert Entity.from_row(e.to_row()) == e

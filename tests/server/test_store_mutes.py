@@ -1,0 +1,50 @@
+"""Mutes are a set per muter: saving twice is one mute, and delete reports what it found."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgpack
+import pytest
+
+from domainserver.store import mutes as mute_rows
+from domainserver.store import schema
+
+
+@pytest.fixture
+def conn():
+    c = sqlite3.connect(":memory:", isolation_level=None)
+    schema.migrate(c)
+    yield c
+    c.close()
+
+
+BOB = msgpack.packb({"avatar": "bob"})
+CAROL = msgpack.packb({"token": "carol"})
+
+
+def test_save_is_new_only_once(conn):
+    assert mute_rows.save(conn, "alice", "avatar:bob", BOB, 1.0) is True
+    assert mute_rows.save(conn, "alice", "avatar:bob", BOB, 2.0) is False
+    assert mute_rows.save(conn, "dave", "avatar:bob", BOB, 2.0) is True
+    assert mute_rows.for_muter(conn, "alice") == [("avatar:bob", BOB)]
+
+
+def test_load_all_and_for_muter(conn):
+    mute_rows.save(conn, "alice", "token:carol", CAROL, 1.0)
+    mute_rows.save(conn, "alice", "avatar:bob", BOB, 1.0)
+    mute_rows.save(conn, "dave", "avatar:bob", BOB, 1.0)
+    assert list(mute_rows.load_all(conn)) == [
+        ("alice", "avatar:bob", BOB),
+        ("alice", "token:carol", CAROL),
+        ("dave", "avatar:bob", BOB),
+    ]
+    assert mute_rows.for_muter(conn, "alice") == [("avatar:bob", BOB), ("token:carol", CAROL)]
+    assert mute_rows.for_muter(conn, "nobody") == []
+
+
+def test_delete(conn):
+    mute_rows.save(conn, "alice", "avatar:bob", BOB, 1.0)
+    assert mute_rows.delete(conn, "alice", "avatar:bob") is True
+    assert mute_rows.delete(conn, "alice", "avatar:bob") is False
+    assert list(mute_rows.load_all(conn)) == []
