@@ -63,7 +63,10 @@ async def _domain_lifecycle(
     loaded = await asyncio.to_thread(domain.load)
     log.info("domain %s loaded: %s", policy.domain.id, loaded)
     app[DOMAIN] = domain
-    tasks = [asyncio.create_task(run_expiry(domain)), asyncio.create_task(watch_policy_file(domain))]
+    tasks = [
+        asyncio.create_task(run_expiry(domain)),
+        asyncio.create_task(watch_policy_file(domain)),
+    ]
     loop = asyncio.get_running_loop()
     hup = False
     if config.handle_signals and config.permissions_path is not None:

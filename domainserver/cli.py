@@ -21,7 +21,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .config import ServerConfig
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     config = ServerConfig(db_path=args.db, permissions_path=args.permissions)
     try:
         app = create_app(config)

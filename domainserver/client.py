@@ -89,11 +89,14 @@ class Client:
         try:
             ws = await http.ws_connect(url, max_msg_size=0)
             client = cls(http, ws)
-            challenge = msgpack.unpackb((await ws.receive_bytes()))
+            challenge = msgpack.unpackb(await ws.receive_bytes())
             client.challenge = challenge
             client._reader = asyncio.create_task(client._read())
             sig = identity.sign(
-                b"domainserver-hello/v1\n" + challenge["domain"].encode() + b"\n" + challenge["nonce"]
+                b"domainserver-hello/v1\n"
+                + challenge["domain"].encode()
+                + b"\n"
+                + challenge["nonce"]
             )
             args: dict[str, Any] = {
                 "key": identity.public_key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .domain import Domain
@@ -27,6 +28,14 @@ def expire_due(domain: Domain, now: float) -> tuple[list[str], asyncio.Future[An
     return removed, domain.delete_entities(removed)
 
 
+def _delete_bans(tokens: list[str]) -> Callable[[Any], None]:
+    def write(conn: Any) -> None:
+        for token in tokens:
+            ban_rows.delete(conn, token)
+
+    return write
+
+
 async def run_expiry(domain: Domain) -> None:
     tick = domain.config.expiry_tick
     while True:
@@ -36,16 +45,16 @@ async def run_expiry(domain: Domain) -> None:
             removed, done = expire_due(domain, now)
             if done is not None:
                 await done
-                for entity_id in removed:
-                    domain.sessions.entity_removed(entity_id, "expired")
+                domain.sessions.entities_removed(removed, "expired")
             lifted = domain.bans.pop_expired(now)
             if lifted:
-                await domain.commit(lambda c: [ban_rows.delete(c, t) for t in lifted])
+                await domain.commit(_delete_bans(lifted))
                 domain.record("ban_expired", None, None, {"tokens": lifted})
         except Exception:
             log.exception("expiry pass failed; retrying")
         if len(removed) == BATCH:
             continue
-        deadlines = [d for d in (domain.world.expiry.next_deadline(), domain.bans.next_expiry()) if d]
+        pending = (domain.world.expiry.next_deadline(), domain.bans.next_expiry())
+        deadlines = [d for d in pending if d is not None]
         delay = tick if not deadlines else min(tick, max(0.0, min(deadlines) - domain.clock()))
         await asyncio.sleep(delay)

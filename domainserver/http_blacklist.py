@@ -55,7 +55,9 @@ async def blacklist_token(request: web.Request) -> web.Response:
     if not is_token(token):
         raise BadRequest("not a token (32 characters of a-z and 2-7)")
     domain = request.app[DOMAIN]
-    return web.json_response({"token": token, "banned": domain.bans.is_banned(token, domain.clock())})
+    return web.json_response(
+        {"token": token, "banned": domain.bans.is_banned(token, domain.clock())}
+    )
 
 
 def add_blacklist_routes(app: web.Application, prefix: str = "") -> None:

@@ -78,7 +78,7 @@ class FindQuery:
 def find(
     domain: Domain, query: FindQuery, limit: int, after: str | None
 ) -> tuple[list[Entity], str | None]:
-    """Entities matching every given criterion, ordered by id, from the smallest index that applies."""
+    """Entities matching every criterion, by id order, read from the narrowest index."""
     world = domain.world
     if query.owner is not None:
         ids: Any = world.owned_by(query.owner)
@@ -131,8 +131,7 @@ def remove(
     }
 
     def then() -> dict[str, Any]:
-        for entity_id in removed:
-            domain.sessions.entity_removed(entity_id, "removed")
+        domain.sessions.entities_removed(removed, "removed")
         return {"removed": len(removed)}
 
     return Committing(domain.delete_entities(removed, record), then)
@@ -177,8 +176,7 @@ def ban(
     kick(domain, token, reason, code=4003)
 
     def then() -> dict[str, Any]:
-        for entity_id in removed:
-            domain.sessions.entity_removed(entity_id, "banned")
+        domain.sessions.entities_removed(removed, "banned")
         return {"removed": len(removed)}
 
     return Committing(domain.commit(write), then)

@@ -11,8 +11,13 @@ import msgpack
 from entities import Entity, RezRequest
 from entities import fields as check
 from entities.errors import BadRequest, NotAllowed, NotFound, QuotaExceeded, RateLimited
-from entities.rules import apply_edit, build_entity, check_owner_or_edit_any, lineage
-from entities.rules import override_from_wire
+from entities.rules import (
+    apply_edit,
+    build_entity,
+    check_owner_or_edit_any,
+    lineage,
+    override_from_wire,
+)
 
 from .codec import Request
 from .domain import Committing, Domain
@@ -79,7 +84,9 @@ def rez(domain: Domain, session: Session, request: Request) -> Committing:
         rule=domain.lifetime_rule(grant),
     )
     domain.world.add(entity)
-    return Committing(domain.save_entities([entity]), lambda: _announce("entity_added", domain, entity))
+    return Committing(
+        domain.save_entities([entity]), lambda: _announce("entity_added", domain, entity)
+    )
 
 
 def _announce(ev: str, domain: Domain, entity: Entity) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def delete(domain: Domain, session: Session, request: Request) -> Committing:
     domain.world.remove(entity.id)
 
     def then() -> dict[str, Any]:
-        domain.sessions.entity_removed(entity.id, "deleted")
+        domain.sessions.entities_removed([entity.id], "deleted")
         return {}
 
     return Committing(domain.delete_entities([entity.id]), then)

@@ -15,6 +15,7 @@ from entities import Actor, Entity, MuteSet, Vec3
 from permissions import Grant
 
 from .codec import encode_event
+from .frames import binary_frame, binary_frames
 
 __all__ = ["Session", "SessionRegistry", "OUTBOX_LIMIT"]
 
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 
 # Frames a viewer may fall behind by before it is dropped as too slow to keep up.
 OUTBOX_LIMIT = 200_000
+# Bytes buffered in a socket before the writer waits for the viewer to read.
+HIGH_WATER = 4 << 20
+
+
+class Frames(bytes):
+    """Several already-framed messages, written to the socket as they are."""
 
 
 class Session:
@@ -38,6 +45,7 @@ class Session:
         credential_groups: frozenset[str],
         mutes: MuteSet,
         ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
     ) -> None:
         self.id = session_id
         self.token = token
@@ -50,6 +58,7 @@ class Session:
         self.mutes = mutes
         self.position: Vec3 = (0.0, 0.0, 0.0)
         self.ws = ws
+        self.transport = transport
         self.outbox: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue()
         self.closing = False
 
@@ -74,18 +83,33 @@ class Session:
             self.outbox.put_nowait((code, reason))
 
     async def pump(self) -> None:
-        """Write the outbox to the socket until closed; runs as the session's writer task."""
-        ws, outbox = self.ws, self.outbox
+        """Write the outbox to the socket until closed; runs as the session's writer task.
+
+        Everything queued is framed and written in one call: under load a viewer gets many
+        messages per write, which is what keeps a flood or a mass removal cheap.
+        """
+        outbox, transport = self.outbox, self.transport
         while True:
             item = await outbox.get()
-            if isinstance(item, tuple):
-                code, reason = item
-                await ws.close(code=code, message=reason.encode())
+            batch: list[bytes] = []
+            while True:
+                if isinstance(item, tuple):
+                    if batch and not transport.is_closing():
+                        transport.write(b"".join(batch))
+                    code, reason = item
+                    await self.ws.close(code=code, message=reason.encode())
+                    return
+                batch.append(item if isinstance(item, Frames) else binary_frame(item))
+                if outbox.empty():
+                    break
+                item = outbox.get_nowait()
+            if transport.is_closing():
                 return
-            try:
-                await ws.send_bytes(item)
-            except (ConnectionError, RuntimeError):
-                return
+            transport.write(b"".join(batch))
+            while transport.get_write_buffer_size() > HIGH_WATER:
+                if transport.is_closing():
+                    return
+                await asyncio.sleep(0.005)
 
 
 class SessionRegistry:
@@ -127,10 +151,19 @@ class SessionRegistry:
             if not session.mutes.hides_entity(entity):
                 session.send(data)
 
-    def entity_removed(self, entity_id: str, reason: str) -> None:
-        data = encode_event("entity_removed", {"id": entity_id, "reason": reason})
+    def entities_removed(self, ids: list[str], reason: str) -> None:
+        """One `entity_removed` per id to every viewer (removals are never muted)."""
+        if not ids or not self._by_id:
+            return
+        events = [encode_event("entity_removed", {"id": i, "reason": reason}) for i in ids]
+        if len(events) == 1:
+            for session in self._by_id.values():
+                session.send(events[0])
+            return
+        # Framed once, shared by every viewer.
+        frames = Frames(binary_frames(events))
         for session in self._by_id.values():
-            session.send(data)
+            session.send(frames)
 
     def entity_chat(self, entity: Entity, text: str) -> None:
         data = encode_event(

@@ -13,9 +13,9 @@ from aiohttp import WSMsgType, web
 
 from entities.errors import (
     AuthFailed,
-    Banned,
     BadFrame,
     BadRequest,
+    Banned,
     DomainError,
     NotAllowed,
     NotAuthenticated,
@@ -58,15 +58,21 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     domain: Domain = request.app[DOMAIN]
     config = domain.config
     # aiohttp itself closes with 1009 far above our limit; between the two we answer too_large.
-    ws = web.WebSocketResponse(max_msg_size=max(config.max_frame * 16, 1 << 20), heartbeat=30)
+    # Compression off: sessions write pre-framed batches straight to the transport.
+    ws = web.WebSocketResponse(
+        max_msg_size=max(config.max_frame * 16, 1 << 20), heartbeat=30, compress=False
+    )
     await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
     abuse = _Abuse(config.abuse_limit)
     nonce = os.urandom(32)
     domain_id = domain.policy.domain.id
     await ws.send_bytes(encode_event("challenge", {"nonce": nonce, "domain": domain_id}))
     try:
         session = await asyncio.wait_for(
-            _handshake(domain, ws, abuse, nonce, domain_id), config.hello_timeout
+            _handshake(domain, ws, transport, abuse, nonce, domain_id), config.hello_timeout
         )
     except TimeoutError:
         await ws.close(code=1008, message=b"no hello")
@@ -101,7 +107,12 @@ def _frame(msg: Any, max_frame: int) -> Request | DomainError | None:
 
 
 async def _handshake(
-    domain: Domain, ws: web.WebSocketResponse, abuse: _Abuse, nonce: bytes, domain_id: str
+    domain: Domain,
+    ws: web.WebSocketResponse,
+    transport: Any,
+    abuse: _Abuse,
+    nonce: bytes,
+    domain_id: str,
 ) -> Session | None:
     async for msg in ws:
         item = _frame(msg, domain.config.max_frame)
@@ -117,7 +128,7 @@ async def _handshake(
             await ws.send_bytes(encode_error_reply(item.id, NotAuthenticated("send hello first")))
             continue
         try:
-            return _admit(domain, ws, item, nonce, domain_id)
+            return _admit(domain, ws, transport, item, nonce, domain_id)
         except BadRequest as exc:
             await ws.send_bytes(encode_error_reply(item.id, exc))
         except (AuthFailed, Banned, NotAllowed) as exc:
@@ -128,7 +139,12 @@ async def _handshake(
 
 
 def _admit(
-    domain: Domain, ws: web.WebSocketResponse, request: Request, nonce: bytes, domain_id: str
+    domain: Domain,
+    ws: web.WebSocketResponse,
+    transport: Any,
+    request: Request,
+    nonce: bytes,
+    domain_id: str,
 ) -> Session:
     hello = Hello.verify(request.args, domain_id, nonce)
     if domain.bans.is_banned(hello.token, domain.clock()):
@@ -147,6 +163,7 @@ def _admit(
         credential_groups=groups,
         mutes=domain.mutes_of(hello.token),
         ws=ws,
+        transport=transport,
     )
     session.send(
         encode_reply(
