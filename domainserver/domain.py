@@ -130,7 +130,7 @@ class Domain:
 
     def commit(self, fn: Callable[[Any], Any]) -> asyncio.Future[Any]:
         """Queue a write now (keeping request order); the future resolves once committed."""
-        return asyncio.ensure_future(self.store.write(fn))
+        return self.store.submit(fn)
 
     def save_entities(
         self, entities: Iterable[Entity], record: dict[str, Any] | None = None
@@ -169,4 +169,3 @@ class Domain:
         return self.commit(
             lambda c: roomlog.append(c, at, kind=kind, actor=actor, target=target, body=body)
         )
-

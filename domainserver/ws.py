@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import secrets
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -183,7 +184,7 @@ async def _serve(
     domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: _Abuse
 ) -> None:
     inflight = asyncio.Semaphore(domain.config.max_inflight)
-    tasks: set[asyncio.Task[None]] = set()
+    pending: set[asyncio.Future[Any]] = set()
     async for msg in ws:
         item = _frame(msg, domain.config.max_frame)
         if item is None:
@@ -199,15 +200,15 @@ async def _serve(
         await inflight.acquire()
         outcome = _dispatch(domain, session, item)
         if isinstance(outcome, Committing):
-            task = asyncio.create_task(_finish(session, item, outcome, inflight))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            done = asyncio.ensure_future(outcome.done)
+            pending.add(done)
+            done.add_done_callback(partial(_committed, session, item, outcome, inflight, pending))
         else:
             inflight.release()
             session.send(outcome)
     # Let acknowledged work finish: its commits are already queued.
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
@@ -230,17 +231,27 @@ def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
     return encode_reply(request.id, result)
 
 
-async def _finish(
-    session: Session, request: Request, outcome: Committing, inflight: asyncio.Semaphore
+def _committed(
+    session: Session,
+    request: Request,
+    outcome: Committing,
+    inflight: asyncio.Semaphore,
+    pending: set[asyncio.Future[Any]],
+    done: asyncio.Future[Any],
 ) -> None:
+    """Reply once the op's change is durable (a callback, not a task per request)."""
+    pending.discard(done)
+    inflight.release()
     try:
-        await outcome.done
+        if done.cancelled():
+            raise BadRequest("cancelled")
+        exc = done.exception()
+        if exc is not None:
+            raise exc
         reply = encode_reply(request.id, outcome.then())
     except DomainError as exc:
         reply = encode_error_reply(request.id, exc)
     except Exception:
         log.exception("op %s failed", request.op)
         reply = encode_error_reply(request.id, BadRequest("internal error; logged"))
-    finally:
-        inflight.release()
     session.send(reply)
