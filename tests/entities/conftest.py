@@ -21,15 +21,35 @@ def perm_rule():
 def make_entity(perm_rule):
     counter = iter(range(1_000_000))
 
-    def make(owner=OWNER, position=(0, 0, 0), visible=True, script=None, lifetime=None,
-             parent=None, creator=None, rule=None, now=1000.0):
+    def make(
+        owner=OWNER,
+        position=(0, 0, 0),
+        visible=True,
+        script=None,
+        lifetime=None,
+        parent=None,
+        creator=None,
+        rule=None,
+        now=1000.0,
+    ):
         request = RezRequest.from_wire(
-            {"type": "box", "position": list(position), "visible": visible, "script": script,
-             "lifetime": lifetime},
+            {
+                "type": "box",
+                "position": list(position),
+                "visible": visible,
+                "script": script,
+                "lifetime": lifetime,
+            },
             parent,
         )
-        return build_entity(request, entity_id=f"e{next(counter)}", owner=owner,
-                            creator=creator or owner, now=now, rule=rule or perm_rule)
+        return build_entity(
+            request,
+            entity_id=f"e{next(counter)}",
+            owner=owner,
+            creator=creator or owner,
+            now=now,
+            rule=rule or perm_rule,
+        )
 
     return make
 

@@ -62,7 +62,12 @@ def test_owner_edit_changes_only_what_was_asked(make_entity, owner, perm_rule):
     e = make_entity()
     new = apply_edit(e, owner, {"position": [1, 2, 3], "visible": False}, perm_rule, allow_scripts)
     assert new.position == (1.0, 2.0, 3.0) and not new.visible
-    assert (new.owner, new.creator, new.id, new.created_at) == (e.owner, e.creator, e.id, e.created_at)
+    assert (new.owner, new.creator, new.id, new.created_at) == (
+        e.owner,
+        e.creator,
+        e.id,
+        e.created_at,
+    )
 
 
 def test_temporary_role_cannot_make_permanent_or_extend(make_entity, owner, temp_rule):
@@ -139,20 +144,54 @@ def test_override_from_wire():
         override_from_wire("yes", [])
 
 
-edit_values = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.booleans(),
-                        st.lists(st.floats(allow_nan=False), max_size=3))
+edit_values = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=5),
+    st.booleans(),
+    st.lists(st.floats(allow_nan=False), max_size=3),
+)
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
-@given(st.lists(st.dictionaries(st.sampled_from(
-    ["owner", "creator", "id", "parent", "created_at", "type", "position", "visible", "lifetime",
-     "props", "script", "dimensions", "junk"]), edit_values, max_size=3), max_size=8))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "owner",
+                    "creator",
+                    "id",
+                    "parent",
+                    "created_at",
+                    "type",
+                    "position",
+                    "visible",
+                    "lifetime",
+                    "props",
+                    "script",
+                    "dimensions",
+                    "junk",
+                ]
+            ),
+            edit_values,
+            max_size=3,
+        ),
+        max_size=8,
+    )
+)
 def test_no_edit_sequence_changes_identity(changes_list):
     from entities.rules import RezRequest, build_entity
 
     rule = LifetimeRule(temporary_only=True, default_temp=60, max_temp=600)
-    e = build_entity(RezRequest.from_wire({"type": "box", "position": [0, 0, 0]}),
-                     entity_id="e1", owner=OWNER, creator=OTHER, now=5.0, rule=rule)
+    e = build_entity(
+        RezRequest.from_wire({"type": "box", "position": [0, 0, 0]}),
+        entity_id="e1",
+        owner=OWNER,
+        creator=OTHER,
+        now=5.0,
+        rule=rule,
+    )
     actors = [Actor(OWNER), Actor(OTHER, edit_any=True), Actor("c" * 32)]
     current = e
     for i, changes in enumerate(changes_list):
@@ -161,5 +200,10 @@ def test_no_edit_sequence_changes_identity(changes_list):
         except (BadRequest, NotAllowed, NotOwner, OwnerImmutable):
             pass
         assert (current.owner, current.creator, current.id, current.parent, current.created_at) == (
-            OWNER, OTHER, "e1", None, 5.0)
+            OWNER,
+            OTHER,
+            "e1",
+            None,
+            5.0,
+        )
         assert current.expires_at is not None and current.expires_at <= 5.0 + 600

@@ -119,10 +119,17 @@ def test_mutes(make_entity):
     assert not m.hides_entity(far)
 
 
-@pytest.mark.parametrize("target", [
-    {"owner": "nope"}, {"area": {"center": [0, 0], "radius": 1}}, {"invisible": False},
-    {"entity": "a", "owner": OWNER}, {"colour": 1}, [],
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"owner": "nope"},
+        {"area": {"center": [0, 0], "radius": 1}},
+        {"invisible": False},
+        {"entity": "a", "owner": OWNER},
+        {"colour": 1},
+        [],
+    ],
+)
 def test_bad_mute_targets(target):
     with pytest.raises(BadRequest):
         MuteTarget.from_wire(target)

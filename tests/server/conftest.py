@@ -70,13 +70,16 @@ class People:
 def policy_text(people: People, extra: str = "") -> str:
     import hashlib
 
-    return textwrap.dedent(POLICY).format(
-        trusted=people.trusted.token,
-        moderator=people.moderator.token,
-        builder=people.builder.token,
-        blacklist_key_hash=hashlib.sha256(BLACKLIST_KEY.encode()).hexdigest(),
-        other_key_hash=hashlib.sha256(OTHER_KEY.encode()).hexdigest(),
-    ) + extra
+    return (
+        textwrap.dedent(POLICY).format(
+            trusted=people.trusted.token,
+            moderator=people.moderator.token,
+            builder=people.builder.token,
+            blacklist_key_hash=hashlib.sha256(BLACKLIST_KEY.encode()).hexdigest(),
+            other_key_hash=hashlib.sha256(OTHER_KEY.encode()).hexdigest(),
+        )
+        + extra
+    )
 
 
 @pytest.fixture
@@ -102,10 +105,14 @@ class Harness:
     async def start(self, **config):
         config.setdefault("watch_interval", 0.05)
         config.setdefault("expiry_tick", 0.05)
-        app = create_app(ServerConfig(
-            db_path=str(self.db), permissions_path=str(self.policy_path),
-            handle_signals=False, **config,
-        ))
+        app = create_app(
+            ServerConfig(
+                db_path=str(self.db),
+                permissions_path=str(self.policy_path),
+                handle_signals=False,
+                **config,
+            )
+        )
         self.server = await self._aiohttp_server(app)
         return self.server
 

@@ -18,16 +18,26 @@ from domainserver.frames import binary_frame, binary_frames
 from entities.errors import ERROR_CODES, BadFrame, BadRequest, NotOwner, TooLarge
 
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20)
-    | st.binary(max_size=20) | st.floats(allow_nan=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=20)
+    | st.binary(max_size=20)
+    | st.floats(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 
 
-@given(op=st.text(min_size=1, max_size=12), rid=st.integers(0, 2**31),
-       args=st.dictionaries(st.text(max_size=8).filter(lambda k: k not in ("op", "id")), values,
-                            max_size=5))
+@given(
+    op=st.text(min_size=1, max_size=12),
+    rid=st.integers(0, 2**31),
+    args=st.dictionaries(
+        st.text(max_size=8).filter(lambda k: k not in ("op", "id")), values, max_size=5
+    ),
+)
 def test_decoded_request_reencodes_the_same(op, rid, args):
     frame = msgpack.packb({"op": op, "id": rid, **args}, use_bin_type=True)
     request = decode_request(frame)
@@ -36,18 +46,21 @@ def test_decoded_request_reencodes_the_same(op, rid, args):
     assert decode_request(again) == request
 
 
-@pytest.mark.parametrize("data,error", [
-    (b"\xc1", BadFrame),
-    (msgpack.packb([1]), BadFrame),
-    (msgpack.packb("op"), BadFrame),
-    (b"", BadFrame),
-    (msgpack.packb({"op": "x"}), BadRequest),
-    (msgpack.packb({"id": 1}), BadRequest),
-    (msgpack.packb({"op": 1, "id": 1}), BadRequest),
-    (msgpack.packb({"op": "x", "id": "1"}), BadRequest),
-    (msgpack.packb({"op": "x", "id": True}), BadRequest),
-    (msgpack.packb({"op": "x", "id": 1.5}), BadRequest),
-])
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        (b"\xc1", BadFrame),
+        (msgpack.packb([1]), BadFrame),
+        (msgpack.packb("op"), BadFrame),
+        (b"", BadFrame),
+        (msgpack.packb({"op": "x"}), BadRequest),
+        (msgpack.packb({"id": 1}), BadRequest),
+        (msgpack.packb({"op": 1, "id": 1}), BadRequest),
+        (msgpack.packb({"op": "x", "id": "1"}), BadRequest),
+        (msgpack.packb({"op": "x", "id": True}), BadRequest),
+        (msgpack.packb({"op": "x", "id": 1.5}), BadRequest),
+    ],
+)
 def test_bad_frames(data, error):
     with pytest.raises(error):
         decode_request(data)
@@ -72,9 +85,19 @@ def test_reply_and_error_shapes():
 
 def test_error_codes_are_the_contracts():
     assert ERROR_CODES == {
-        "bad_request", "bad_frame", "too_large", "not_authenticated", "auth_failed", "banned",
-        "not_allowed", "not_found", "not_owner", "owner_immutable", "quota_exceeded",
-        "rate_limited", "script_not_allowed",
+        "bad_request",
+        "bad_frame",
+        "too_large",
+        "not_authenticated",
+        "auth_failed",
+        "banned",
+        "not_allowed",
+        "not_found",
+        "not_owner",
+        "owner_immutable",
+        "quota_exceeded",
+        "rate_limited",
+        "script_not_allowed",
     }
 
 
@@ -86,10 +109,10 @@ def parse_frames(data: bytes) -> list[bytes]:
         assert b0 == 0x82 and not b1 & 0x80
         n, i = b1 & 0x7F, i + 2
         if n == 126:
-            (n,), i = struct.unpack("!H", data[i:i + 2]), i + 2
+            (n,), i = struct.unpack("!H", data[i : i + 2]), i + 2
         elif n == 127:
-            (n,), i = struct.unpack("!Q", data[i:i + 8]), i + 8
-        out.append(data[i:i + n])
+            (n,), i = struct.unpack("!Q", data[i : i + 8]), i + 8
+        out.append(data[i : i + n])
         i += n
     return out
 

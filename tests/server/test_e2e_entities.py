@@ -6,7 +6,7 @@ import msgpack
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domainserver.client import Client, Identity, RequestFailed
+from domainserver.client import RequestFailed
 
 BOX = {"type": "box", "position": [1, 2, 3]}
 
@@ -33,9 +33,14 @@ async def test_bad_signature_is_auth_failed_and_closed_4001(harness):
         wrong = key.sign(b"domainserver-hello/v1\nsomeotherdomain\n" + challenge["nonce"])
         from cryptography.hazmat.primitives import serialization
 
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        await ws.send_bytes(msgpack.packb({"op": "hello", "id": 1, "key": raw, "sig": wrong,
-                                           "name": "x", "invisible": False}))
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        await ws.send_bytes(
+            msgpack.packb(
+                {"op": "hello", "id": 1, "key": raw, "sig": wrong, "name": "x", "invisible": False}
+            )
+        )
         reply = msgpack.unpackb(await ws.receive_bytes())
         assert reply["ok"] is False and reply["error"]["code"] == "auth_failed"
         msg = await ws.receive()
@@ -50,8 +55,11 @@ async def test_ops_before_hello_are_not_authenticated(harness):
         await ws.receive_bytes()
         await ws.send_bytes(msgpack.packb({"op": "rez", "id": 7, "entity": BOX}))
         reply = msgpack.unpackb(await ws.receive_bytes())
-        assert reply == {"re": 7, "ok": False,
-                         "error": {"code": "not_authenticated", "message": "send hello first"}}
+        assert reply == {
+            "re": 7,
+            "ok": False,
+            "error": {"code": "not_authenticated", "message": "send hello first"},
+        }
 
 
 async def test_visitor_rez_is_temporary_and_clamped(harness, people):
@@ -83,9 +91,12 @@ async def test_non_owner_edit_delete_refused(harness, people):
     owner = await harness.connect(people.trusted)
     other = await harness.connect(people.visitor)
     e = (await owner.request("rez", entity=BOX))["entity"]
-    for op, args in [("edit", {"set": {"position": [0, 0, 0]}}), ("delete", {}),
-                     ("set_override", {"anyone": True, "groups": []}),
-                     ("edit", {"set": {"owner": people.visitor.token}})]:
+    for op, args in [
+        ("edit", {"set": {"position": [0, 0, 0]}}),
+        ("delete", {}),
+        ("set_override", {"anyone": True, "groups": []}),
+        ("edit", {"set": {"owner": people.visitor.token}}),
+    ]:
         with pytest.raises(RequestFailed) as err:
             await other.request(op, entity=e["id"], **args)
         assert err.value.code == "not_owner", op
@@ -152,8 +163,11 @@ async def test_parent_lineage_keeps_creator(harness, people):
     griefer = await harness.connect(people.trusted)  # may run scripts
     victim = await harness.connect(people.builder)
     gift = (await griefer.request("rez", entity={**BOX, "script": "https://s/ring.js"}))["entity"]
-    copy = (await victim.request("rez", entity={**BOX, "script": "https://s/ring.js"},
-                                 parent=gift["id"]))["entity"]
+    copy = (
+        await victim.request(
+            "rez", entity={**BOX, "script": "https://s/ring.js"}, parent=gift["id"]
+        )
+    )["entity"]
     assert copy["owner"] == people.builder.token
     assert copy["creator"] == people.trusted.token and copy["parent"] == gift["id"]
     grandchild = (await victim.request("rez", entity=BOX, parent=copy["id"]))["entity"]
@@ -242,8 +256,11 @@ async def test_chat_and_entity_say_carry_owner(harness, people):
     ring = (await owner.request("rez", entity={**BOX, "script": "https://s/r.js"}))["entity"]
     await owner.request("entity_say", entity=ring["id"], text="bling")
     chat = await listener.event("chat")
-    assert chat == {"ev": "chat", "from": {"entity": ring["id"], "owner": people.trusted.token},
-                    "text": "bling"}
+    assert chat == {
+        "ev": "chat",
+        "from": {"entity": ring["id"], "owner": people.trusted.token},
+        "text": "bling",
+    }
     with pytest.raises(RequestFailed) as err:
         await listener.request("entity_say", entity=ring["id"], text="framed")
     assert err.value.code == "not_owner"
@@ -257,7 +274,9 @@ async def test_look_pages_nearest_first(harness, people):
     t = await harness.connect(people.trusted)
     ids = []
     for x in range(5):
-        ids.append((await t.request("rez", entity={"type": "box", "position": [x, 0, 0]}))["entity"]["id"])
+        ids.append(
+            (await t.request("rez", entity={"type": "box", "position": [x, 0, 0]}))["entity"]["id"]
+        )
     await t.request("rez", entity={"type": "box", "position": [100, 0, 0]})
     first = await t.request("look", center=[0, 0, 0], radius=10, limit=3)
     assert [e["id"] for e in first["entities"]] == ids[:3] and first["next"]

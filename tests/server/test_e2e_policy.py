@@ -50,8 +50,11 @@ async def test_bad_file_is_refused_and_last_good_policy_stays(harness, people):
     harness.policy_path.write_text("[domain]\nid = 3\n")
     await wait_for(lambda: "policy_refused" in log_kinds(harness))
     assert (await m.request("whoami"))["role"] == "moderator"
-    refused = next(r for r in harness.domain.store.read(lambda c: roomlog.recent(c, 10))
-                   if r.kind == "policy_refused")
+    refused = next(
+        r
+        for r in harness.domain.store.read(lambda c: roomlog.recent(c, 10))
+        if r.kind == "policy_refused"
+    )
     assert any(":2:" in p for p in refused.body_map()["problems"])
     # and a later good file is taken again
     harness.policy_path.write_text(policy_text(people).replace('"testdomain"', '"renamed"'))
@@ -77,8 +80,11 @@ async def test_sighup_reloads(harness, people, aiohttp_server, tmp_path):
 
     path = tmp_path / "hup.toml"
     path.write_text(policy_text(people))
-    app = create_app(ServerConfig(db_path=str(tmp_path / "hup.db"), permissions_path=str(path),
-                                  watch_interval=3600))
+    app = create_app(
+        ServerConfig(
+            db_path=str(tmp_path / "hup.db"), permissions_path=str(path), watch_interval=3600
+        )
+    )
     server = await aiohttp_server(app)
     url = str(server.make_url("/ws"))
     c = await Client.connect(url, people.trusted)
@@ -95,7 +101,9 @@ async def test_sighup_reloads(harness, people, aiohttp_server, tmp_path):
 
 
 async def test_whitelist_access(harness, people):
-    harness.policy_path.write_text(policy_text(people).replace('access = "open"', 'access = "whitelist"'))
+    harness.policy_path.write_text(
+        policy_text(people).replace('access = "open"', 'access = "whitelist"')
+    )
     await wait_for(lambda: harness.domain.policy.domain.access == "whitelist")
     with pytest.raises(RequestFailed) as err:
         await harness.connect(people.stranger)
@@ -106,11 +114,14 @@ async def test_whitelist_access(harness, people):
 async def test_delegated_group_credentials_in_hello(harness, people, tmp_path):
     signer_file = tmp_path / "signer.pem"
     public = generate_signer(signer_file)
-    harness.policy_path.write_text(policy_text(people) + f'''
+    harness.policy_path.write_text(
+        policy_text(people)
+        + f'''
 [groups.guests]
 role = "builder"
 signer = "{public}"
-''')
+'''
+    )
     await wait_for(lambda: "guests" in harness.domain.policy.groups)
     key = load_signer(signer_file)
     guest = Identity.generate()
@@ -121,18 +132,25 @@ signer = "{public}"
     # expired, wrong-token and forged credentials grant nothing
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    for bad in [issue_credential(key, "guests", guest.token, now - 10),
-                issue_credential(key, "guests", people.stranger.token, now + 3600),
-                issue_credential(Ed25519PrivateKey.generate(), "guests", guest.token, now + 3600),
-                b"garbage"]:
+    for bad in [
+        issue_credential(key, "guests", guest.token, now - 10),
+        issue_credential(key, "guests", people.stranger.token, now + 3600),
+        issue_credential(Ed25519PrivateKey.generate(), "guests", guest.token, now + 3600),
+        b"garbage",
+    ]:
         c2 = await harness.connect(guest, credentials=[bad])
         assert c2.hello["role"] == "visitor"
     assert public.startswith("ed25519:") and encode_public_key(key.public_key()) == public
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "domainserver", *args], capture_output=True,
-                          text=True, timeout=60, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "domainserver", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
 
 
 def test_cli_check_accepts_examples_and_reports_problems(tmp_path):

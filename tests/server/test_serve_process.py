@@ -28,9 +28,20 @@ async def start_serve(tmp_path, people, port):
     perms.write_text(policy_text(people))
     with open(tmp_path / "serve.log", "ab") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "domainserver", "serve", "--permissions", str(perms),
-             "--db", str(tmp_path / "w.db"), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "domainserver",
+                "serve",
+                "--permissions",
+                str(perms),
+                "--db",
+                str(tmp_path / "w.db"),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
@@ -61,7 +72,9 @@ async def test_kill_9_loses_nothing_acknowledged_and_sigterm_is_clean(tmp_path, 
 async def crash_after_acks(proc, port, people):
     url = f"ws://127.0.0.1:{port}/ws"
     c = await Client.connect(url, people.trusted)
-    futures = [c.submit("rez", entity={"type": "box", "position": [i, 0, 0]}) for i in range(40)]  # under the role quota of 50
+    futures = [
+        c.submit("rez", entity={"type": "box", "position": [i, 0, 0]}) for i in range(40)
+    ]  # under the role quota of 50
     replies = await asyncio.gather(*futures)
     acked = {r["entity"]["id"] for r in replies if r.get("ok")}
     assert len(acked) == 40
@@ -108,9 +121,13 @@ async def test_mounts_into_an_existing_app(aiohttp_server, tmp_path, people):
     app.router.add_get("/", hello)
     perms = tmp_path / "p.toml"
     perms.write_text(policy_text(people))
-    domainserver.setup(app, domainserver.ServerConfig(
-        db_path=str(tmp_path / "m.db"), permissions_path=str(perms), handle_signals=False),
-        prefix="/domain")
+    domainserver.setup(
+        app,
+        domainserver.ServerConfig(
+            db_path=str(tmp_path / "m.db"), permissions_path=str(perms), handle_signals=False
+        ),
+        prefix="/domain",
+    )
     server = await aiohttp_server(app)
     async with aiohttp.ClientSession() as http:
         async with http.get(server.make_url("/")) as r:

@@ -12,8 +12,10 @@ async def test_submit_orders_commits_and_resolves(tmp_path):
     store = Store.open(tmp_path / "s.db")
     try:
         store.write_sync(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
-        futures = [store.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)) and i)
-                   for i in range(500)]
+        futures = [
+            store.submit(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,)) and i)
+            for i in range(500)
+        ]
         results = await asyncio.gather(*futures)
         assert results == list(range(500))
         # Committed and visible to a fresh connection, in submission order.
