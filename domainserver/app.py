@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -58,6 +59,8 @@ def create_app(config: ServerConfig) -> web.Application:
 async def _domain_lifecycle(
     app: web.Application, config: ServerConfig, policy: Policy
 ) -> AsyncIterator[None]:
+    if config.gil_switch_interval is not None:
+        sys.setswitchinterval(config.gil_switch_interval)
     store = await asyncio.to_thread(Store.open, config.db_path, synchronous=config.synchronous)
     domain = Domain(config, policy, store)
     loaded = await asyncio.to_thread(domain.load)

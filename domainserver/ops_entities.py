@@ -90,8 +90,9 @@ def rez(domain: Domain, session: Session, request: Request) -> Committing:
 
 
 def _announce(ev: str, domain: Domain, entity: Entity) -> dict[str, Any]:
-    domain.sessions.entity_event(ev, entity)
-    return {"entity": entity.to_wire()}
+    wire = entity.to_wire()
+    domain.sessions.entity_event(ev, entity, wire)
+    return {"entity": wire}
 
 
 def get(domain: Domain, session: Session, request: Request) -> dict[str, Any]:

@@ -145,8 +145,9 @@ class SessionRegistry:
 
     # Delivery. Each frame is encoded once; the mute check is per receiver.
 
-    def entity_event(self, ev: str, entity: Entity) -> None:
-        data = encode_event(ev, {"entity": entity.to_wire()})
+    def entity_event(self, ev: str, entity: Entity, wire: dict[str, Any] | None = None) -> None:
+        """Tell every viewer not muting it; `wire` is the entity's record when already built."""
+        data = encode_event(ev, {"entity": wire if wire is not None else entity.to_wire()})
         for session in self._by_id.values():
             if not session.mutes.hides_entity(entity):
                 session.send(data)

@@ -96,7 +96,8 @@ class Entity:
             self.id, self.owner, self.creator, self.parent, self.type,
             p[0], p[1], p[2], d[0], d[1], d[2],
             int(self.visible), self.expires_at, self.script,
-            int(o.anyone), json.dumps(sorted(o.groups)), props, self.created_at,
+            int(o.anyone), json.dumps(sorted(o.groups)) if o.groups else "[]", props,
+            self.created_at,
         )  # fmt: skip
 
     @classmethod

@@ -52,8 +52,9 @@ class StoreStats:
 @attrs.frozen
 class _Job:
     fn: Callable[[sqlite3.Connection], object]
-    future: concurrent.futures.Future[object]
-    # Set by `submit`: resolved on its loop together with the rest of its batch.
+    future: concurrent.futures.Future[object] | None
+    # Set by `submit`, with `future` None (a thread-safe future costs more than the
+    # write): resolved on its loop together with the rest of its batch.
     loop_future: asyncio.Future[object] | None = None
 
 
@@ -180,19 +181,18 @@ class Store:
 
     # -- writes ------------------------------------------------------------
 
-    def _submit(
-        self,
-        fn: Callable[[sqlite3.Connection], T],
-        loop_future: asyncio.Future[T] | None = None,
-    ) -> concurrent.futures.Future[T]:
+    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._enqueue(_Job(fn, future))  # type: ignore[arg-type]
+        return future
+
+    def _enqueue(self, job: _Job) -> None:
         with self._state_lock:
             # Checked under the lock that close() takes, so nothing is queued
             # behind the stop marker and left unresolved.
             if self._closed:
                 raise StoreClosed(f"store {self.path} is closed")
-            self._queue.put(_Job(fn, future, loop_future))  # type: ignore[arg-type]
-        return future
+            self._queue.put(job)
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue `fn` now, in call order, and return a future of the running loop that
@@ -201,7 +201,7 @@ class Store:
         thousands of small writes. Call from the event loop's thread.
         """
         loop_future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._submit(fn, loop_future)
+        self._enqueue(_Job(fn, None, loop_future))  # type: ignore[arg-type]
         return loop_future
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -279,7 +279,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 # A caller that was cancelled before its turn does not run.
-                if not job.future.set_running_or_notify_cancel():
+                if job.future is not None and not job.future.set_running_or_notify_cancel():
                     continue
                 conn.execute("SAVEPOINT write_fn")
                 try:
@@ -306,7 +306,7 @@ class Store:
             self.stats.failed_writes += len(batch)
             for job in batch:
                 future = job.future
-                if future.done():
+                if future is None or future.done():
                     continue
                 if future.running() or future.set_running_or_notify_cancel():
                     future.set_exception(exc)
@@ -318,11 +318,13 @@ class Store:
         for job, ok, value in outcomes:
             if ok:
                 self.stats.writes += 1
-                job.future.set_result(value)
+                if job.future is not None:
+                    job.future.set_result(value)
             else:
                 self.stats.failed_writes += 1
                 assert isinstance(value, BaseException)
-                job.future.set_exception(value)
+                if job.future is not None:
+                    job.future.set_exception(value)
         self._settle_on_loops(outcomes)
 
     @staticmethod
