@@ -6,16 +6,18 @@ status; anything else is logged and answered 500 without a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from entities.errors import AuthFailed, DomainError, NotAllowed, NotAuthenticated
+from permissions import ApiKey
 
 from .keys import DOMAIN
 
-__all__ = ["require_scope", "error_response", "json_errors"]
+__all__ = ["require_scope", "require_key", "error_response", "json_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,16 @@ def require_scope(request: web.Request, scope: str) -> None:
         raise AuthFailed("unknown API key")
     if scope not in scopes:
         raise NotAllowed(f"this key lacks the {scope} scope")
+
+
+def require_key(request: web.Request, scope: str) -> ApiKey:
+    """Like `require_scope` (same refusals), and returns the key's `[api_keys.NAME]` entry,
+    whose name the room log records as the actor."""
+    require_scope(request, scope)
+    key = request.headers["Authorization"].partition(" ")[2].strip()
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    # require_scope found this hash in the same policy (nothing awaited since), so it is here.
+    return next(k for k in request.app[DOMAIN].policy.api_keys.values() if k.sha256 == digest)
 
 
 def json_errors(handler: Handler) -> Handler:

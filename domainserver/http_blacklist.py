@@ -20,7 +20,7 @@ def query_limit(request: web.Request, default: int, maximum: int) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest(f"limit must be an integer from 1 to {maximum}")
     return int(raw)
 

@@ -6,6 +6,7 @@ capability; every action lands in the room log with actor, target, reason and ti
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import attrs
@@ -19,7 +20,17 @@ from .store import bans as ban_rows
 from .store import entities as entity_rows
 from .store import log as roomlog
 
-__all__ = ["FindQuery", "find", "remove", "kick", "ban", "unban", "locate", "token_arg"]
+__all__ = [
+    "FindQuery",
+    "find",
+    "remove",
+    "kick",
+    "ban",
+    "unban",
+    "locate",
+    "token_arg",
+    "close_reason",
+]
 
 
 def token_arg(value: Any, name: str) -> str:
@@ -90,17 +101,17 @@ def find(
         ids = world.invisible_ids()
     else:
         ids = [e.id for e in world.all()]
-    ordered = sorted(i for i in ids if after is None or i > after)
-    page: list[Entity] = []
-    last = None
-    for entity_id in ordered:
-        entity = world.get(entity_id)
-        if entity is not None and query.matches(entity):
-            if len(page) == limit:
-                return page, last
-            page.append(entity)
-            last = entity_id
-    return page, None
+    # The next limit + 1 matches by id, without sorting everything the index holds.
+    matching = (
+        entity_id
+        for entity_id in ids
+        if (after is None or entity_id > after)
+        and (entity := world.get(entity_id)) is not None
+        and query.matches(entity)
+    )
+    chosen = heapq.nsmallest(limit + 1, matching)
+    page = [world.get(i) for i in chosen[:limit]]
+    return page, (chosen[limit - 1] if len(chosen) > limit else None)  # type: ignore[return-value]
 
 
 def remove(
@@ -137,12 +148,25 @@ def remove(
     return Committing(domain.delete_entities(removed, record), then)
 
 
+# A WebSocket close frame carries at most 123 bytes of reason; a longer one is a protocol
+# error that the viewer sees as 1002 instead of our close code.
+MAX_CLOSE_REASON = 123
+
+
+def close_reason(reason: str) -> str:
+    """`reason` cut to fit a close frame (whole characters only); the full text goes in `kicked`."""
+    return (reason or "kicked").encode()[:MAX_CLOSE_REASON].decode(errors="ignore")
+
+
 def kick(domain: Domain, token: str, reason: str, code: int = 4002) -> int:
-    """Tell every session of `token` why, then close them; returns how many."""
-    sessions = domain.sessions.of_token(token)
+    """Tell every session of `token` why, then close them; returns how many.
+
+    A session already closing (kicked a moment ago, say) no longer counts as connected.
+    """
+    sessions = {s for s in domain.sessions.of_token(token) if not s.closing}
     domain.sessions.push(sessions, "kicked", {"reason": reason})
     for session in sessions:
-        session.close(code, reason or "kicked")
+        session.close(code, close_reason(reason))
     return len(sessions)
 
 

@@ -1,0 +1,115 @@
+"""Operator HTTP handlers for what is in the world: entities (find, remove) and avatars
+(locate, kick). The same powers as the WebSocket ops of contract §2.4, carried out by
+`moderation`, so the room log records each action with the key's name as actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from entities.errors import BadRequest
+
+from . import moderation
+from .domain import settle
+from .http_auth import json_errors
+from .http_operator_request import authorize, json_reply, query_args, query_limit, read_body
+from .keys import DOMAIN
+from .moderation import FindQuery, reason_arg, token_arg
+from .ops_entities import decode_cursor, encode_cursor
+
+__all__ = ["find_entities", "remove_entities", "locate_avatars", "kick_avatar"]
+
+FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT = 100, 1000
+_FIND_PARAMS = frozenset({"owner", "creator", "invisible", "area", "limit", "cursor"})
+
+
+def _find_args(query: dict[str, str]) -> dict[str, Any]:
+    """Query-string criteria as the argument map `FindQuery.from_args` checks."""
+    args: dict[str, Any] = {}
+    for name in ("owner", "creator"):
+        if name in query:
+            args[name] = query[name]
+    if "invisible" in query:
+        flag = query["invisible"]
+        if flag not in ("true", "false"):
+            raise BadRequest("invisible must be true or false")
+        args["invisible"] = flag == "true"
+    if "area" in query:
+        parts = query["area"].split(",")
+        try:
+            x, y, z, r = (float(p) for p in parts)
+        except ValueError:
+            raise BadRequest("area must be x,y,z,radius (four numbers)") from None
+        args["area"] = {"center": [x, y, z], "radius": r}
+    return args
+
+
+@json_errors
+async def find_entities(request: web.Request) -> web.Response:
+    """GET entities matching every given criterion, ordered by id, keyset-paged."""
+    authorize(request, "entities:read")
+    query = dict(query_args(request, _FIND_PARAMS))
+    limit = query_limit(query, FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT)
+    criteria = FindQuery.from_args(_find_args(query))
+    after = decode_cursor(query.get("cursor") or None, (str,))
+    domain = request.app[DOMAIN]
+    page, last = moderation.find(domain, criteria, limit, after[0] if after else None)
+    return json_reply(
+        {
+            "entities": [e.to_wire() for e in page],
+            "next": None if last is None else encode_cursor([last]),
+        }
+    )
+
+
+def _entity_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise BadRequest("entities must be a list of entity ids (strings)")
+    return value
+
+
+@json_errors
+async def remove_entities(request: web.Request) -> web.Response:
+    """POST: remove entities by id list, or all of an owner's, or all of a creator's."""
+    actor = authorize(request, "entities:write")
+    body = await read_body(
+        request, frozenset(), frozenset({"entities", "owner", "creator", "reason"})
+    )
+    given = [name for name in ("entities", "owner", "creator") if body.get(name) is not None]
+    if len(given) != 1:
+        raise BadRequest("give exactly one of entities, owner, creator")
+    ids = None if body.get("entities") is None else _entity_ids(body["entities"])
+    owner, creator = body.get("owner"), body.get("creator")
+    outcome = moderation.remove(
+        request.app[DOMAIN],
+        actor,
+        ids=ids,
+        owner=None if owner is None else token_arg(owner, "owner"),
+        creator=None if creator is None else token_arg(creator, "creator"),
+        reason=reason_arg(body.get("reason")),
+    )
+    return json_reply(await settle(outcome))
+
+
+@json_errors
+async def locate_avatars(request: web.Request) -> web.Response:
+    """GET every connected avatar, invisible ones included."""
+    authorize(request, "avatars:read")
+    query_args(request, frozenset())
+    return json_reply({"avatars": moderation.locate(request.app[DOMAIN])})
+
+
+@json_errors
+async def kick_avatar(request: web.Request) -> web.Response:
+    """POST: push `kicked` to every session of the avatar and close them (4002); 404 when
+    none is connected."""
+    actor = authorize(request, "avatars:write")
+    body = await read_body(request, frozenset({"avatar"}), frozenset({"reason"}))
+    token = token_arg(body["avatar"], "avatar")
+    reason = reason_arg(body.get("reason"))
+    domain = request.app[DOMAIN]
+    # Counted as `moderation.kick` counts: a session already closing is not connected.
+    sessions = sum(not s.closing for s in domain.sessions.of_token(token))
+    await settle(moderation.kick_logged(domain, actor, token, reason))
+    return json_reply({"avatar": token, "sessions": sessions})
