@@ -230,4 +230,5 @@ def locate(domain: Domain) -> list[dict[str, Any]]:
             "session": s.id,
         }
         for s in domain.sessions
+        if not s.closing
     ]

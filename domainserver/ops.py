@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from . import ops_avatar, ops_entities, ops_moderation, ops_mutes
 from .codec import Request
-from .domain import Domain
+from .domain import Committing, Domain
 from .sessions import Session
 
 __all__ = ["OPS", "Handler"]
 
-Handler = Callable[[Domain, Session, Request], dict[str, Any] | Awaitable[dict[str, Any]]]
+# A handler answers at once (a dict) or, when it changed state, with a Committing whose
+# reply waits for the commit. Never a coroutine: effects must happen in request order.
+Handler = Callable[[Domain, Session, Request], dict[str, Any] | Committing]
 
 # op -> (handler, capability or None)
 OPS: dict[str, tuple[Handler, str | None]] = {

@@ -33,9 +33,7 @@ def remove(domain: Domain, session: Session, request: Request) -> Committing:
     ids, owner, creator = request.arg("entities"), request.arg("owner"), request.arg("creator")
     if sum(x is not None for x in (ids, owner, creator)) != 1:
         raise BadRequest("remove takes exactly one of entities, owner, creator")
-    if ids is not None and (
-        not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
-    ):
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
         raise BadRequest("entities must be a list of entity ids")
     return moderation.remove(
         domain,

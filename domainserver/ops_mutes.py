@@ -31,22 +31,27 @@ def covered(domain: Domain, target: MuteTarget) -> int:
     return 0
 
 
-async def mute(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
+def mute(domain: Domain, session: Session, request: Request) -> Committing | dict[str, Any]:
+    """Applied in memory now (so the very next event is filtered), acknowledged once durable."""
     target = MuteTarget.from_wire(request.arg("target"))
-    if session.mutes.add(target):
-        blob = msgpack.packb(target.to_wire())
-        now = domain.clock()
-        await domain.store.write(lambda c: mute_rows.save(c, session.token, target.key, blob, now))
-    return {"muted": covered(domain, target)}
+    reply = {"muted": covered(domain, target)}
+    if not session.mutes.add(target):
+        return reply
+    blob = msgpack.packb(target.to_wire())
+    token, now = session.token, domain.clock()
+    done = domain.commit(lambda c: mute_rows.save(c, token, target.key, blob, now))
+    return Committing(done, lambda: reply)
 
 
-async def unmute(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
+def unmute(domain: Domain, session: Session, request: Request) -> Committing | dict[str, Any]:
     target = MuteTarget.from_wire(request.arg("target"))
-    if session.mutes.remove(target):
-        await domain.store.write(lambda c: mute_rows.delete(c, session.token, target.key))
-    return {"muted": covered(domain, target)}
+    reply = {"muted": covered(domain, target)}
+    if not session.mutes.remove(target):
+        return reply
+    token = session.token
+    done = domain.commit(lambda c: mute_rows.delete(c, token, target.key))
+    return Committing(done, lambda: reply)
 
 
 def mutes(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
     return {"mutes": [t.to_wire() for t in session.mutes.targets.values()]}
-

@@ -180,3 +180,28 @@ def test_cli_apikey_prints_hash_not_stored(tmp_path):
     out = run_cli("apikey", "script", "--scope", "blacklist:read")
     key = out.stdout.split(": ", 1)[1].splitlines()[0]
     assert hashlib.sha256(key.encode()).hexdigest() in out.stdout
+
+
+async def test_script_sources_and_script_lists_on_rez_and_edit(harness, people):
+    harness.policy_path.write_text(
+        policy_text(people)
+        + f'\n[scripts]\nsources = ["https://scripts.example/"]\n'
+        f'blacklist = ["{people.builder.token}"]\n'
+    )
+    await wait_for(lambda: harness.domain.policy.script_sources)
+    t = await harness.connect(people.trusted)
+    ok = await t.request("rez", entity={**BOX, "script": "https://scripts.example/ring.js"})
+    for script in ["https://scripts.example.evil/x.js", "http://scripts.example/x.js"]:
+        with pytest.raises(RequestFailed) as err:
+            await t.request("rez", entity={**BOX, "script": script})
+        assert err.value.code == "script_not_allowed"
+        with pytest.raises(RequestFailed) as err:
+            await t.request("edit", entity=ok["entity"]["id"], set={"script": script})
+        assert err.value.code == "script_not_allowed"
+    # The builder's role allows scripts, but the scripts blacklist wins.
+    b = await harness.connect(people.builder)
+    with pytest.raises(RequestFailed) as err:
+        await b.request("rez", entity={**BOX, "script": "https://scripts.example/ring.js"})
+    assert err.value.code == "script_not_allowed"
+    plain = (await b.request("rez", entity=BOX))["entity"]
+    assert plain["script"] is None
