@@ -105,7 +105,8 @@ class Session:
                 item = outbox.get_nowait()
             if transport.is_closing():
                 return
-            transport.write(b"".join(batch))
+            # A lone item (often a mass removal shared by every viewer) is written uncopied.
+            transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
             while transport.get_write_buffer_size() > HIGH_WATER:
                 if transport.is_closing():
                     return

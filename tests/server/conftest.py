@@ -1,11 +1,14 @@
 """Real servers on real sockets, real SQLite files, real Ed25519 keys: the e2e fixtures."""
 
+import sqlite3
 import textwrap
 
+import aiohttp
 import pytest
 
 from domainserver import ServerConfig, create_app
 from domainserver.client import Client, Identity
+from domainserver.store import schema
 
 POLICY = """
 [domain]
@@ -88,10 +91,32 @@ def people():
 
 
 @pytest.fixture
-def policy_path(tmp_path, people):
+def policy_extra():
+    """Text appended to the test policy; a module overrides it to add keys or tables."""
+    return ""
+
+
+@pytest.fixture
+def policy_path(tmp_path, people, policy_extra):
     path = tmp_path / "permissions.toml"
-    path.write_text(policy_text(people))
+    path.write_text(policy_text(people, policy_extra))
     return path
+
+
+@pytest.fixture
+def conn():
+    """A migrated in-memory database, for the store's row functions."""
+    c = sqlite3.connect(":memory:", isolation_level=None)
+    schema.migrate(c)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+async def http(harness):
+    """An HTTP session aimed at the running harness server."""
+    async with aiohttp.ClientSession(base_url=str(harness.server.make_url("/"))) as session:
+        yield session
 
 
 class Harness:

@@ -2,13 +2,12 @@
 
 import hashlib
 
-import aiohttp
 import pytest
 
 from domainserver.client import Identity
 from domainserver.store import bans as ban_rows
 
-from .conftest import BLACKLIST_KEY, OTHER_KEY, policy_text
+from .conftest import BLACKLIST_KEY, OTHER_KEY
 
 BANS_KEY = "operator-key-that-bans"
 BANS_KEYS = f"""
@@ -20,16 +19,8 @@ LIST, ONE = "/api/v1/blacklist", "/api/v1/blacklist/"
 
 
 @pytest.fixture
-def policy_path(tmp_path, people):
-    path = tmp_path / "permissions.toml"
-    path.write_text(policy_text(people, BANS_KEYS))
-    return path
-
-
-@pytest.fixture
-async def http(harness):
-    async with aiohttp.ClientSession(base_url=str(harness.server.make_url("/"))) as session:
-        yield session
+def policy_extra():
+    return BANS_KEYS
 
 
 async def get(http, path, key=BLACKLIST_KEY, **params):

@@ -3,13 +3,12 @@
 import hashlib
 import sqlite3
 
-import aiohttp
 import pytest
 
 from domainserver.client import Identity, RequestFailed
 from domainserver.http_operator_request import MAX_BODY
 
-from .conftest import BLACKLIST_KEY, policy_text
+from .conftest import BLACKLIST_KEY
 
 OPS_KEY = "operator-key-with-every-operator-scope"
 READER_KEY = "operator-key-that-only-reads"
@@ -30,16 +29,8 @@ OP = "/api/v1/operator"
 
 
 @pytest.fixture
-def policy_path(tmp_path, people):
-    path = tmp_path / "permissions.toml"
-    path.write_text(policy_text(people, OPS_KEYS))
-    return path
-
-
-@pytest.fixture
-async def http(harness):
-    async with aiohttp.ClientSession(base_url=str(harness.server.make_url("/"))) as session:
-        yield session
+def policy_extra():
+    return OPS_KEYS
 
 
 def bearer(key):

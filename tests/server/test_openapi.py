@@ -5,7 +5,6 @@ import copy
 import hashlib
 from pathlib import Path
 
-import aiohttp
 import jsonschema
 import pytest
 import yaml
@@ -16,7 +15,7 @@ from domainserver.http_operator import openapi_document
 from domainserver.http_operator_request import MAX_BODY
 from permissions import KNOWN_SCOPES
 
-from .conftest import BLACKLIST_KEY, OTHER_KEY, policy_text
+from .conftest import BLACKLIST_KEY, OTHER_KEY
 
 OPS_KEY = "openapi-test-operator-key"
 OPS_KEYS = f"""
@@ -35,16 +34,8 @@ def spec():
 
 
 @pytest.fixture
-def policy_path(tmp_path, people):
-    path = tmp_path / "permissions.toml"
-    path.write_text(policy_text(people, OPS_KEYS))
-    return path
-
-
-@pytest.fixture
-async def http(harness):
-    async with aiohttp.ClientSession(base_url=str(harness.server.make_url("/"))) as session:
-        yield session
+def policy_extra():
+    return OPS_KEYS
 
 
 def inline(node, spec):

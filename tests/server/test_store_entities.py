@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import msgpack
-import pytest
 
-from domainserver.store import Store, schema
+from domainserver.store import Store
 from domainserver.store import entities as entity_rows
-
-
-@pytest.fixture
-def conn():
-    c = sqlite3.connect(":memory:", isolation_level=None)
-    schema.migrate(c)
-    yield c
-    c.close()
 
 
 def row(i: int, *, expires_at: float | None = None, owner: str | None = "alice") -> tuple:

@@ -15,14 +15,6 @@ from domainserver.store import Store, schema
 from domainserver.store import log as roomlog
 
 
-@pytest.fixture
-def conn():
-    c = sqlite3.connect(":memory:", isolation_level=None)
-    schema.migrate(c)
-    yield c
-    c.close()
-
-
 def _fill(conn: sqlite3.Connection, n: int) -> list[roomlog.LogRecord]:
     return [
         roomlog.append(conn, 100 + i, "chat", f"actor{i % 3}", None, {"text": f"m{i}"})

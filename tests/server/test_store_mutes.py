@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import msgpack
-import pytest
 
 from domainserver.store import mutes as mute_rows
-from domainserver.store import schema
-
-
-@pytest.fixture
-def conn():
-    c = sqlite3.connect(":memory:", isolation_level=None)
-    schema.migrate(c)
-    yield c
-    c.close()
-
 
 BOB = msgpack.packb({"avatar": "bob"})
 CAROL = msgpack.packb({"token": "carol"})
