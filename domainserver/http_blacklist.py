@@ -8,21 +8,13 @@ from entities.errors import BadRequest
 from entities.tokens import is_token
 
 from .http_auth import json_errors, require_scope
+from .http_params import query_limit
 from .keys import DOMAIN
 from .store import bans as ban_rows
 
-__all__ = ["add_blacklist_routes", "query_limit", "query_token_cursor"]
+__all__ = ["add_blacklist_routes", "query_token_cursor"]
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
-
-
-def query_limit(request: web.Request, default: int, maximum: int) -> int:
-    raw = request.query.get("limit")
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise BadRequest(f"limit must be an integer from 1 to {maximum}")
-    return int(raw)
 
 
 def query_token_cursor(request: web.Request) -> str | None:
@@ -38,7 +30,7 @@ def query_token_cursor(request: web.Request) -> str | None:
 @json_errors
 async def blacklist_page(request: web.Request) -> web.Response:
     require_scope(request, "blacklist:read")
-    limit = query_limit(request, DEFAULT_LIMIT, MAX_LIMIT)
+    limit = query_limit(request.query, DEFAULT_LIMIT, MAX_LIMIT)
     after = query_token_cursor(request)
     domain = request.app[DOMAIN]
     now = domain.clock()

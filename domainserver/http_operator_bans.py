@@ -18,7 +18,7 @@ from . import moderation
 from .domain import settle
 from .http_auth import json_errors
 from .http_blacklist import query_token_cursor
-from .http_operator_request import (
+from .http_params import (
     authorize,
     json_reply,
     path_token,

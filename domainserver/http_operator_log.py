@@ -9,7 +9,7 @@ from aiohttp import web
 from entities.errors import BadRequest
 
 from .http_auth import json_errors
-from .http_operator_request import authorize, json_reply, query_args, query_limit
+from .http_params import authorize, json_reply, query_args, query_limit
 from .keys import DOMAIN
 from .store import log as roomlog
 

@@ -13,7 +13,7 @@ from entities.errors import BadRequest
 from . import moderation
 from .domain import settle
 from .http_auth import json_errors
-from .http_operator_request import authorize, json_reply, query_args, query_limit, read_body
+from .http_params import authorize, json_reply, query_args, query_limit, read_body
 from .keys import DOMAIN
 from .moderation import FindQuery, reason_arg, token_arg
 from .ops_entities import decode_cursor, encode_cursor

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from domainserver.client import Identity
 from domainserver.http_operator import openapi_document
-from domainserver.http_operator_request import MAX_BODY
+from domainserver.http_params import MAX_BODY
 from permissions import KNOWN_SCOPES
 
 from .conftest import BLACKLIST_KEY, OTHER_KEY
