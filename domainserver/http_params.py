@@ -1,4 +1,4 @@
-"""What every operator HTTP handler shares: the key's actor name, strict JSON bodies and query
+"""Request parameters shared by the HTTP APIs: the key's actor name, strict JSON bodies and query
 strings, and JSON replies that survive binary entity props."""
 
 from __future__ import annotations
