@@ -1,0 +1,163 @@
+"""Ban of a token owning 100,000 entities while 100 viewers are connected: time until the
+entities are removed and committed (the ban's reply, which the server sends after its commit)
+and until every viewer has received all 100,000 `entity_removed` events.
+
+The baseline in the same run is the floor the wire sets: the same viewers receiving the same
+number of frames from the bare echo server is not comparable (it only answers), so instead
+the report shows the frames the server had to push (entities x viewers) and its frame rate.
+
+    python bench/ban_mass_removal.py [--quick]     # quick: 10,000 entities, 10 viewers
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import sqlite3
+import time
+
+from _harness import (
+    HOST,
+    Report,
+    Server,
+    cpu_seconds,
+    healthz,
+    identity_from_seed,
+    median,
+    permissions_text,
+    seed_db,
+    seed_rows,
+    temp_dir,
+)
+from _load import worker
+from _wsraw import Conn, is_reply
+
+VIEWER_PROCS = 2
+
+
+async def ban(port: int, seed: bytes, victim: str, db: str, timeout: float):
+    """Send the ban; returns (sent, committed, replied, reply). Committed is when a separate
+    SQLite reader first sees none of the victim's rows (WAL: it never blocks the writer)."""
+    import msgpack
+
+    conn = await Conn.open(HOST, port)
+    await conn.handshake(identity_from_seed(seed), name="moderator")
+    reader = sqlite3.connect(db, check_same_thread=False)
+
+    def committed() -> float:
+        while True:
+            if reader.execute("SELECT 1 FROM entities WHERE owner = ? LIMIT 1",
+                              (victim,)).fetchone() is None:
+                return time.monotonic()
+            time.sleep(0.01)
+
+    t0 = time.monotonic()
+    conn.request(1, "ban", token=victim, reason="bench")
+    await conn.drain()
+    try:
+        async with asyncio.timeout(timeout):
+            watch = asyncio.create_task(asyncio.to_thread(committed))
+            while True:
+                replies = [p for p in await conn.read_frames() if is_reply(p)]
+                if replies:
+                    t_reply = time.monotonic()
+                    t_commit = await watch
+                    return t0, t_commit, t_reply, msgpack.unpackb(replies[0])
+    finally:
+        conn.close()
+        reader.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 entities, 10 viewers")
+    args = parser.parse_args()
+    n, viewers = (10_000, 10) if args.quick else (100_000, 100)
+    timeout = 120.0 if args.quick else 900.0
+    report = Report("ban_mass_removal", args.quick)
+    mod_seed, victim_seed = os.urandom(32), os.urandom(32)
+    moderator, victim = identity_from_seed(mod_seed).token, identity_from_seed(victim_seed).token
+    rng = random.Random(4)
+    others = [f"{rng.getrandbits(160):040x}"[:32] for _ in range(100)]
+
+    with temp_dir("ban") as tmp:
+        db = tmp / "domain.db"
+        t0 = time.perf_counter()
+        # The victim's entities plus a tenth as many of other owners', which must survive.
+        seed_db(db, seed_rows(n + n // 10, lambda i: victim if i < n else others[i % 100],
+                              rng, time.time()))
+        report.figure(f"seeded {n:,} + {n // 10:,} entities (setup)", time.perf_counter() - t0,
+                      "s")
+        server = Server.domain(tmp, permissions_text({moderator: "moderator"}), db=str(db))
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        barrier = ctx.Barrier(VIEWER_PROCS + 1)
+        procs = []
+        with server.start(timeout=300):
+            try:
+                per = [viewers // VIEWER_PROCS + (i < viewers % VIEWER_PROCS)
+                       for i in range(VIEWER_PROCS)]
+                for k in per:
+                    p = ctx.Process(target=worker, args=(
+                        "count_removed", (server.port, k, n, barrier, timeout), queue))
+                    p.start()
+                    procs.append(p)
+                barrier.wait(300)
+                before = healthz(server.port)
+                cpu0 = cpu_seconds(server.pid)
+                t_send, t_commit, t_reply, reply = asyncio.run(
+                    ban(server.port, mod_seed, victim, str(db), timeout))
+                results = [queue.get(timeout=timeout + 60) for _ in procs]
+                cpu_used = cpu_seconds(server.pid) - cpu0
+                after = healthz(server.port)
+            finally:
+                for p in procs:
+                    p.join(10)
+                    if p.is_alive():
+                        p.terminate()
+        failed = [r for r in results if "error" in r]
+        if failed:
+            raise RuntimeError(failed[0]["trace"])
+        with sqlite3.connect(db) as conn:
+            left = conn.execute("SELECT count(*) FROM entities WHERE owner = ?",
+                                (victim,)).fetchone()[0]
+            kept = conn.execute("SELECT count(*) FROM entities").fetchone()[0]
+
+    done = [d for r in results for d in r["done"]]
+    got = [g for r in results for g in r["got"]]
+    firsts = [f for r in results for f in r["first"] if f is not None]
+    told = [d - t_send for d in done if d is not None]
+    complete = len(told)
+    commit_s = t_commit - t_send
+    all_told = max(told) if complete == viewers else float("nan")
+    if not reply.get("ok") or reply.get("removed") != n:
+        report.note(f"unexpected ban reply: {reply}")
+    report.figure("removed (ban reply)", reply.get("removed", 0), "entities")
+    report.figure("entities in world before / after", before["entities"], "",
+                  baseline=f"after: {after['entities']:,}")
+    report.figure("rows of the victim left in SQLite after stop", left, "rows",
+                  baseline=f"{kept:,} other rows kept")
+    report.figure("ban -> removed + committed (seen by a SQLite reader)", commit_s, "s", "< 2",
+                  commit_s < 2)
+    report.figure("ban -> moderator reply (after its own events)",
+                  t_reply - t_send, "s")
+    if firsts:
+        report.figure("ban -> first entity_removed at a viewer", min(firsts) - t_send, "s")
+    report.figure("ban -> median viewer told everything", median(told), "s")
+    report.figure(f"ban -> every viewer told ({complete}/{viewers} complete)", all_told, "s",
+                  "< 2", complete == viewers and all_told < 2)
+    if complete < viewers:
+        report.note(f"viewers incomplete: events received {sorted(got)[:5]}... of {n:,}")
+    frames = n * viewers
+    if complete == viewers:
+        report.figure("frames pushed (entities x viewers) per second", frames / all_told,
+                      "frames/s", baseline=f"{frames:,} frames")
+    report.figure("server CPU during the ban", cpu_used, "s")
+    report.emit()
+
+
+if __name__ == "__main__":
+    main()
