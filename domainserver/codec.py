@@ -17,6 +17,10 @@ __all__ = [
     "Request",
     "decode_request",
     "encode_reply",
+    "encode_reply_packed",
+    "PackedField",
+    "encode_event_packed",
+    "pack",
     "encode_error_reply",
     "encode_event",
     "encode_error_event",
@@ -27,13 +31,18 @@ DEFAULT_MAX_FRAME = 64 * 1024
 _packb = msgpack.Packer(use_bin_type=True, datetime=False).pack
 
 
+def pack(value: Any) -> bytes:
+    """msgpack exactly as every frame of this server is encoded."""
+    return _packb(value)
+
+
 @attrs.frozen
 class Request:
-    """One request: its op, its id, and every other key of the map as arguments."""
+    """One request: its op, its id, and its map, whose other keys are the arguments."""
 
     op: str
     id: int
-    args: dict[str, Any]
+    args: dict[str, Any]  # the whole decoded map (not copied: op and id are in it too)
 
     def arg(self, name: str, default: Any = None) -> Any:
         return self.args.get(name, default)
@@ -52,8 +61,7 @@ def decode_request(data: bytes, max_size: int = DEFAULT_MAX_FRAME) -> Request:
     op, rid = message.get("op"), message.get("id")
     if not isinstance(op, str) or not isinstance(rid, int) or isinstance(rid, bool):
         raise BadRequest("a request needs a str op and an integer id")
-    args = {k: v for k, v in message.items() if k not in ("op", "id")}
-    return Request(op=op, id=rid, args=args)
+    return Request(op=op, id=rid, args=message)
 
 
 def encode_reply(request_id: int, fields: dict[str, Any] | None = None) -> bytes:
@@ -61,6 +69,35 @@ def encode_reply(request_id: int, fields: dict[str, Any] | None = None) -> bytes
     if fields:
         reply.update(fields)
     return _packb(reply)
+
+
+@attrs.frozen
+class PackedField:
+    """A reply of one field, `name`, already encoded (`packed`); `value` is the same, decoded."""
+
+    name: str
+    value: Any
+    packed: bytes
+
+    @classmethod
+    def of(cls, name: str, value: Any) -> PackedField:
+        return cls(name, value, _packb(value))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {self.name: self.value}
+
+
+def encode_reply_packed(request_id: int, name: str, packed: bytes) -> bytes:
+    """A reply with one field whose value is already msgpack (`packed`), spliced in as is."""
+    return b"\x83\xa2re" + _packb(request_id) + b"\xa2ok\xc3" + _packb(name) + packed
+
+
+def encode_event_packed(ev: str, name: str, packed: bytes) -> bytes:
+    """An event with one field whose value is already msgpack, spliced in as is.
+
+    Lets a changed entity be encoded once for the broadcast and the reply alike.
+    """
+    return b"\x82\xa2ev" + _packb(ev) + _packb(name) + packed
 
 
 def encode_error_reply(request_id: int, error: DomainError) -> bytes:

@@ -18,6 +18,7 @@ from entities.errors import RateLimited, ScriptNotAllowed
 from permissions import Grant, Policy
 from permissions.banlist import BanList
 
+from .codec import PackedField
 from .config import ServerConfig
 from .sessions import SessionRegistry
 from .store import Store
@@ -40,7 +41,7 @@ class Committing:
     """
 
     done: Awaitable[Any]
-    then: Callable[[], dict[str, Any]]
+    then: Callable[[], dict[str, Any] | PackedField]
 
 
 class _RowBatch:
@@ -75,7 +76,8 @@ async def settle(outcome: dict[str, Any] | Committing) -> dict[str, Any]:
     """The reply of an op, once whatever it changed is committed."""
     if isinstance(outcome, Committing):
         await outcome.done
-        return outcome.then()
+        reply = outcome.then()
+        return reply.as_dict() if isinstance(reply, PackedField) else reply
     return outcome
 
 
@@ -125,13 +127,26 @@ class Domain:
     def grant_for(self, token: str, credential_groups: frozenset[str] = frozenset()) -> Grant:
         return self.policy.grant_for(token, credential_groups)
 
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        """Install a policy (at start and on every reload) with the rules derived from it."""
+        self._policy = policy
+        d = policy.domain
+        self._lifetime_rules = {
+            temporary_only: LifetimeRule(
+                temporary_only=temporary_only,
+                default_temp=d.default_temp_lifetime,
+                max_temp=d.max_temp_lifetime,
+            )
+            for temporary_only in (False, True)
+        }
+
     def lifetime_rule(self, grant: Grant) -> LifetimeRule:
-        d = self.policy.domain
-        return LifetimeRule(
-            temporary_only=grant.role.rez == "temporary",
-            default_temp=d.default_temp_lifetime,
-            max_temp=d.max_temp_lifetime,
-        )
+        return self._lifetime_rules[grant.role.rez == "temporary"]
 
     def script_checker(self, grant: Grant) -> Callable[[str], None]:
         def check(source: str) -> None:

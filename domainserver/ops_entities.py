@@ -19,7 +19,7 @@ from entities.rules import (
     override_from_wire,
 )
 
-from .codec import Request
+from .codec import PackedField, Request
 from .domain import Committing, Domain
 from .sessions import Session
 
@@ -89,10 +89,11 @@ def rez(domain: Domain, session: Session, request: Request) -> Committing:
     )
 
 
-def _announce(ev: str, domain: Domain, entity: Entity) -> dict[str, Any]:
-    wire = entity.to_wire()
-    domain.sessions.entity_event(ev, entity, wire)
-    return {"entity": wire}
+def _announce(ev: str, domain: Domain, entity: Entity) -> PackedField:
+    """Tell the viewers, and answer with the same encoded record."""
+    record = PackedField.of("entity", entity.to_wire())
+    domain.sessions.entity_event(ev, entity, record.packed)
+    return record
 
 
 def get(domain: Domain, session: Session, request: Request) -> dict[str, Any]:

@@ -24,12 +24,14 @@ from entities.errors import (
 from permissions import verify_credentials
 
 from .codec import (
+    PackedField,
     Request,
     decode_request,
     encode_error_event,
     encode_error_reply,
     encode_event,
     encode_reply,
+    encode_reply_packed,
 )
 from .domain import Committing, Domain
 from .handshake import Hello
@@ -248,7 +250,11 @@ def _committed(
         exc = done.exception()
         if exc is not None:
             raise exc
-        reply = encode_reply(request.id, outcome.then())
+        result = outcome.then()
+        if isinstance(result, PackedField):
+            reply = encode_reply_packed(request.id, result.name, result.packed)
+        else:
+            reply = encode_reply(request.id, result)
     except DomainError as exc:
         reply = encode_error_reply(request.id, exc)
     except Exception:

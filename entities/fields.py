@@ -25,7 +25,22 @@ MAX_SCRIPT_LEN = 2048
 MAX_COORD = 1e7
 
 
+_PLAIN_NUMBERS = (float, int)  # exact types: bool is an int subclass and is refused
+
+
 def vec3(value: Any, name: str) -> Vec3:
+    # Fast path for the common case (three plain numbers); NaN fails the comparisons.
+    if type(value) is list and len(value) == 3:
+        x, y, z = value
+        if (
+            type(x) in _PLAIN_NUMBERS
+            and type(y) in _PLAIN_NUMBERS
+            and type(z) in _PLAIN_NUMBERS
+            and -MAX_COORD <= x <= MAX_COORD
+            and -MAX_COORD <= y <= MAX_COORD
+            and -MAX_COORD <= z <= MAX_COORD
+        ):
+            return (float(x), float(y), float(z))
     if (
         not isinstance(value, list | tuple)
         or len(value) != 3

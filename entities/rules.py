@@ -85,8 +85,8 @@ class RezRequest:
     def from_wire(cls, entity: Any, parent: Any = None) -> RezRequest:
         if not isinstance(entity, dict):
             raise BadRequest("entity must be a map")
-        unknown = set(entity) - REZ_FIELDS
-        if unknown:
+        if not REZ_FIELDS.issuperset(entity):
+            unknown = set(entity) - REZ_FIELDS
             raise BadRequest(f"rez does not take {', '.join(sorted(map(str, unknown)))}")
         if parent is not None and not isinstance(parent, str):
             raise BadRequest("parent must be an entity id")

@@ -41,8 +41,9 @@ values = st.recursive(
 def test_decoded_request_reencodes_the_same(op, rid, args):
     frame = msgpack.packb({"op": op, "id": rid, **args}, use_bin_type=True)
     request = decode_request(frame)
-    assert (request.op, request.id, request.args) == (op, rid, args)
-    again = msgpack.packb({"op": request.op, "id": request.id, **request.args}, use_bin_type=True)
+    assert (request.op, request.id, request.args) == (op, rid, {"op": op, "id": rid, **args})
+    assert all(request.arg(k) == v for k, v in args.items())
+    again = msgpack.packb(request.args, use_bin_type=True)
     assert decode_request(again) == request
 
 
