@@ -140,12 +140,16 @@ def remove(
         "target": target_desc,
         "body": {"removed": len(removed), "reason": reason, "by": by},
     }
+    done = domain.delete_entities(removed, record)
+    # Framed while the commit runs, delivered the moment it lands: viewers are told only
+    # what is durable, and a mass removal costs them no wait beyond its commit.
+    told = domain.sessions.prepare_removed(removed, "removed")
 
     def then() -> dict[str, Any]:
-        domain.sessions.entities_removed(removed, "removed")
+        domain.sessions.deliver(told)
         return {"removed": len(removed)}
 
-    return Committing(domain.delete_entities(removed, record), then)
+    return Committing(done, then)
 
 
 # A WebSocket close frame carries at most 123 bytes of reason; a longer one is a protocol
@@ -188,22 +192,26 @@ def ban(
     now = domain.clock()
     expires_at = None if duration is None else now + duration
     domain.bans.add(token, expires_at)
-    removed = [] if keep_entities else domain.remove_from_world(list(domain.world.owned_by(token)))
+    removed = [] if keep_entities else domain.world.remove_owned(token)
     body = {"reason": reason, "expires_at": expires_at, "removed": len(removed)}
 
     def write(conn: Any) -> None:
         ban_rows.save(conn, token, reason, actor, now, expires_at)
         if removed:
-            entity_rows.delete(conn, removed)
+            entity_rows.delete_owned_by(conn, token)
         roomlog.append(conn, now, kind="ban", actor=actor, target=token, body=body)
 
     kick(domain, token, reason, code=4003)
+    done = domain.commit(write)
+    # Framed while the commit runs, delivered the moment it lands: viewers are told only
+    # what is durable, and a mass removal costs them no wait beyond its commit.
+    told = domain.sessions.prepare_removed(removed, "banned")
 
     def then() -> dict[str, Any]:
-        domain.sessions.entities_removed(removed, "banned")
+        domain.sessions.deliver(told)
         return {"removed": len(removed)}
 
-    return Committing(domain.commit(write), then)
+    return Committing(done, then)
 
 
 def unban(domain: Domain, actor: str, token: str) -> Committing:

@@ -169,17 +169,27 @@ class SessionRegistry:
 
     def entities_removed(self, ids: list[str], reason: str) -> None:
         """One `entity_removed` per id to every viewer (removals are never muted)."""
-        if not ids or not self._by_id:
-            return
-        events = [encode_event("entity_removed", {"id": i, "reason": reason}) for i in ids]
-        if len(events) == 1:
-            for session in self._by_id.values():
-                session.send(events[0])
-            return
+        self.deliver(self.prepare_removed(ids, reason))
+
+    @staticmethod
+    def prepare_removed(ids: list[str], reason: str) -> bytes | None:
+        """Encode (and for many, frame) the removal events ahead of delivery; a mass removal
+        does this while its commit runs, so that viewers are told the moment it lands."""
+        if not ids:
+            return None
+        if len(ids) == 1:
+            return encode_event("entity_removed", {"id": ids[0], "reason": reason})
         # Framed once, shared by every viewer.
-        frames = Frames(binary_frames(events))
+        return Frames(
+            binary_frames(encode_event("entity_removed", {"id": i, "reason": reason}) for i in ids)
+        )
+
+    def deliver(self, prepared: bytes | None) -> None:
+        """Send what `prepare_removed` made to every viewer."""
+        if prepared is None:
+            return
         for session in self._by_id.values():
-            session.send(frames)
+            session.send(prepared)
 
     def entity_chat(self, entity: Entity, text: str) -> None:
         data = encode_event(

@@ -110,6 +110,24 @@ class World:
             self.expiry.cancel(entity_id)
         return entity
 
+    def remove_owned(self, owner: str) -> list[str]:
+        """Remove every entity of `owner` at once (a ban, a mass removal); returns their ids."""
+        ids = self._by_owner.pop(owner, None)
+        if not ids:
+            return []
+        by_id, by_creator, invisible = self._by_id, self._by_creator, self._invisible
+        root, grid, expiry = self._root, self.grid, self.expiry
+        for eid in ids:
+            entity = by_id.pop(eid)
+            _index_remove(by_creator, entity.creator, eid)
+            if not entity.visible:
+                invisible.discard(eid)
+            root.pop(eid, None)
+            grid.remove(eid, entity.position)
+            if entity.expires_at is not None:
+                expiry.cancel(eid)
+        return list(ids)
+
     def lineage_root(self, entity_id: str) -> str:
         """The id of the first ancestor of `entity_id` (itself when it has no parent)."""
         return self._root.get(entity_id, entity_id)

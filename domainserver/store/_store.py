@@ -139,6 +139,8 @@ class Store:
                     "the store needs a real file on a local filesystem"
                 )
             writer.execute(f"PRAGMA synchronous = {level}")
+            # 64 MiB of page cache: a mass delete touches four indexes' worth of pages.
+            writer.execute("PRAGMA cache_size = -65536")
             migrate(writer)
             reader = _connect(path_str)
             # A read function must never write behind the writer's back.

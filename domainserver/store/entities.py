@@ -10,7 +10,16 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-__all__ = ["COLUMNS", "Row", "save", "delete", "load_all", "delete_expired", "count"]
+__all__ = [
+    "COLUMNS",
+    "Row",
+    "save",
+    "delete",
+    "delete_owned_by",
+    "load_all",
+    "delete_expired",
+    "count",
+]
 
 COLUMNS: Final = (
     "id", "owner", "creator", "parent", "type",
@@ -57,6 +66,11 @@ def delete(conn: sqlite3.Connection, ids: Iterable[str]) -> int:
         marks = ", ".join("?" * len(chunk))
         removed += conn.execute(f"DELETE FROM entities WHERE id IN ({marks})", chunk).rowcount
     return removed
+
+
+def delete_owned_by(conn: sqlite3.Connection, owner: str) -> int:
+    """Delete every entity of `owner` in one statement (a ban): far cheaper than by id."""
+    return conn.execute("DELETE FROM entities WHERE owner = ?", (owner,)).rowcount
 
 
 def load_all(conn: sqlite3.Connection) -> Iterator[Row]:

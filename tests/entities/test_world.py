@@ -145,3 +145,17 @@ def test_entity_row_round_trip(make_entity):
     from entities import Entity
 
     assert Entity.from_row(e.to_row()) == e
+
+
+def test_remove_owned_drops_every_index(make_entity, temp_rule):
+    w = World()
+    mine = [make_entity(owner=OWNER, visible=False, rule=temp_rule), make_entity(owner=OWNER)]
+    theirs = make_entity(owner=OTHER, creator=OWNER)
+    for e in [*mine, theirs]:
+        w.add(e)
+    assert sorted(w.remove_owned(OWNER)) == sorted(e.id for e in mine)
+    assert len(w) == 1 and w.count_owned(OWNER) == 0 and not w.invisible_ids()
+    assert w.created_by(OWNER) == {theirs.id}
+    assert [e.id for e in w.in_area((0, 0, 0), 1)] == [theirs.id]
+    assert w.expiry.pop_due(1e9) == []
+    assert w.remove_owned(OWNER) == []
