@@ -59,11 +59,12 @@ def create_app(config: ServerConfig) -> web.Application:
 async def _domain_lifecycle(
     app: web.Application, config: ServerConfig, policy: Policy
 ) -> AsyncIterator[None]:
-    if config.gil_switch_interval is not None:
-        sys.setswitchinterval(config.gil_switch_interval)
     store = await asyncio.to_thread(Store.open, config.db_path, synchronous=config.synchronous)
     domain = Domain(config, policy, store)
     loaded = await asyncio.to_thread(domain.load)
+    # Only after loading: the loader's reader thread works best at the default interval.
+    if config.gil_switch_interval is not None:
+        sys.setswitchinterval(config.gil_switch_interval)
     log.info("domain %s loaded: %s", policy.domain.id, loaded)
     app[DOMAIN] = domain
     tasks = [

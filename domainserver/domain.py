@@ -4,10 +4,13 @@ and carries out the core's decisions against the store and the connected viewers
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import queue
 import secrets
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -81,6 +84,32 @@ async def settle(outcome: dict[str, Any] | Committing) -> dict[str, Any]:
     return outcome
 
 
+def _rows_in_background(store: Store, batch: int = 10_000) -> Iterator[list[Any]]:
+    """Every entity row, fetched by a reader thread while the caller builds entities:
+    SQLite gives up the GIL while it steps, so reading and building overlap."""
+    rows: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=16)
+
+    def produce(conn: Any) -> None:
+        cursor = entity_rows.load_all(conn)
+        while chunk := cursor.fetchmany(batch):
+            rows.put(chunk)
+
+    def run() -> None:
+        try:
+            store.read(produce)
+            rows.put(None)
+        except BaseException as exc:  # handed to the consumer
+            rows.put(exc)
+
+    reader = threading.Thread(target=run, name="entity-loader", daemon=True)
+    reader.start()
+    while (item := rows.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    reader.join()
+
+
 class Domain:
     def __init__(
         self,
@@ -107,10 +136,20 @@ class Domain:
         """Bring state back from the store; what expired while we were down is deleted first."""
         now = self.clock()
         expired = self.store.write_sync(lambda c: entity_rows.delete_expired(c, now))
-        cache: dict[Any, Any] = {}
-        self.store.read(
-            lambda c: self.world.load(Entity.from_row(r, cache) for r in entity_rows.load_all(c))
-        )
+        shared: dict[Any, Any] = {}
+        # The cyclic collector would rescan the growing heap again and again while a
+        # million long-lived objects arrive; none of them form cycles, so it waits, and
+        # afterwards they are frozen out of every later collection.
+        gc.disable()
+        try:
+            self.world.load(
+                Entity.from_row(row, shared)
+                for batch in _rows_in_background(self.store)
+                for row in batch
+            )
+        finally:
+            gc.enable()
+        gc.freeze()
         self.store.write_sync(lambda c: ban_rows.delete_expired(c, now))
         self.store.read(lambda c: self.bans.bulk_load(ban_rows.load_active(c, now)))
         for muter, _key, blob in self.store.read(lambda c: list(mute_rows.load_all(c))):

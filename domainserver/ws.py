@@ -20,6 +20,7 @@ from entities.errors import (
     DomainError,
     NotAllowed,
     NotAuthenticated,
+    RateLimited,
 )
 from permissions import verify_credentials
 
@@ -44,6 +45,14 @@ __all__ = ["websocket_handler"]
 log = logging.getLogger(__name__)
 
 CLOSE_CODES = {"auth_failed": 4001, "banned": 4003, "not_allowed": 4003}
+# Frames one socket may have handled before it lets the other connections run.
+FAIR_SHARE = 32
+# Seconds a socket is left unread after a request refused as rate_limited.
+THROTTLE_PAUSE = 0.002
+
+
+class _Throttled(bytes):
+    """An error reply for a request refused by a rate limit."""
 
 
 class _Abuse:
@@ -187,6 +196,7 @@ async def _serve(
 ) -> None:
     inflight = asyncio.Semaphore(domain.config.max_inflight)
     pending: set[asyncio.Future[Any]] = set()
+    handled = 0
     async for msg in ws:
         item = _frame(msg, domain.config.max_frame)
         if item is None:
@@ -201,6 +211,16 @@ async def _serve(
             break
         await inflight.acquire()
         outcome = _dispatch(domain, session, item)
+        handled += 1
+        if isinstance(outcome, _Throttled):
+            # Over its rate: read this socket more slowly, so the refusals of a flooding
+            # client cost the loop little and TCP pushes back on the sender.
+            inflight.release()
+            session.send(outcome)
+            await asyncio.sleep(THROTTLE_PAUSE)
+            continue
+        if handled % FAIR_SHARE == 0:
+            await asyncio.sleep(0)  # a busy socket never holds the loop for long
         if isinstance(outcome, Committing):
             done = asyncio.ensure_future(outcome.done)
             pending.add(done)
@@ -223,6 +243,8 @@ def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
         if cap is not None and not session.grant.has(cap):
             raise NotAllowed(f"{request.op} needs the {cap} capability")
         result = handler(domain, session, request)
+    except RateLimited as exc:
+        return _Throttled(encode_error_reply(request.id, exc))
     except DomainError as exc:
         return encode_error_reply(request.id, exc)
     except Exception:
