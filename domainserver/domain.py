@@ -18,8 +18,7 @@ import attrs
 
 from entities import Entity, LifetimeRule, MuteSet, MuteTarget, RateBuckets, World
 from entities.errors import RateLimited, ScriptNotAllowed
-from permissions import Grant, Policy
-from permissions.banlist import BanList
+from permissions import BanList, Grant, Policy
 
 from .codec import PackedField
 from .config import ServerConfig

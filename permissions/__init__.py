@@ -25,10 +25,13 @@ from permissions.model import (
 )
 from permissions.parse import default_policy, load_policy, parse_policy
 
+from .banlist import BanList
+
 __all__ = [
     "KNOWN_CAPS",
     "KNOWN_SCOPES",
     "ApiKey",
+    "BanList",
     "DomainSettings",
     "Grant",
     "Group",
