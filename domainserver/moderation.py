@@ -91,25 +91,28 @@ def find(
 ) -> tuple[list[Entity], str | None]:
     """Entities matching every criterion, by id order, read from the narrowest index."""
     world = domain.world
+    # The narrowest index that applies, and whether it alone answers the whole query.
     if query.owner is not None:
         ids: Any = world.owned_by(query.owner)
+        exact = query == FindQuery(owner=query.owner)
     elif query.creator is not None:
         ids = world.created_by(query.creator)
+        exact = query == FindQuery(creator=query.creator)
     elif query.area is not None:
         ids = [e.id for e in world.in_area(*query.area)]
+        exact = query == FindQuery(area=query.area)
     elif query.invisible:
         ids = world.invisible_ids()
+        exact = query == FindQuery(invisible=True)
     else:
-        ids = [e.id for e in world.all()]
-    # The next limit + 1 matches by id, without sorting everything the index holds.
-    matching = (
-        entity_id
-        for entity_id in ids
-        if (after is None or entity_id > after)
-        and (entity := world.get(entity_id)) is not None
-        and query.matches(entity)
-    )
-    chosen = heapq.nsmallest(limit + 1, matching)
+        ids = world.all_ids()
+        exact = query.invisible is None
+    if after is not None:
+        ids = [i for i in ids if i > after]
+    if not exact:
+        ids = [i for i in ids if query.matches(world.get(i))]  # type: ignore[arg-type]
+    # The next limit + 1 by id: a full sort only when the page takes most of them.
+    chosen = sorted(ids) if len(ids) <= 2 * limit else heapq.nsmallest(limit + 1, ids)
     page = [world.get(i) for i in chosen[:limit]]
     return page, (chosen[limit - 1] if len(chosen) > limit else None)  # type: ignore[return-value]
 

@@ -20,6 +20,7 @@ from entities.errors import (
     DomainError,
     NotAllowed,
     NotAuthenticated,
+    QuotaExceeded,
     RateLimited,
 )
 from permissions import verify_credentials
@@ -47,12 +48,15 @@ log = logging.getLogger(__name__)
 CLOSE_CODES = {"auth_failed": 4001, "banned": 4003, "not_allowed": 4003}
 # Frames one socket may have handled before it lets the other connections run.
 FAIR_SHARE = 32
-# Seconds a socket is left unread after a request refused as rate_limited.
+# Seconds a socket is left unread after a request refused as rate_limited or
+# quota_exceeded, doubling up to
+# the maximum while refusals follow each other.
 THROTTLE_PAUSE = 0.002
+MAX_THROTTLE_PAUSE = 0.064
 
 
 class _Throttled(bytes):
-    """An error reply for a request refused by a rate limit."""
+    """An error reply for a request refused by a rate limit or a quota."""
 
 
 class _Abuse:
@@ -197,6 +201,7 @@ async def _serve(
     inflight = asyncio.Semaphore(domain.config.max_inflight)
     pending: set[asyncio.Future[Any]] = set()
     handled = 0
+    pause = THROTTLE_PAUSE
     async for msg in ws:
         item = _frame(msg, domain.config.max_frame)
         if item is None:
@@ -213,12 +218,15 @@ async def _serve(
         outcome = _dispatch(domain, session, item)
         handled += 1
         if isinstance(outcome, _Throttled):
-            # Over its rate: read this socket more slowly, so the refusals of a flooding
-            # client cost the loop little and TCP pushes back on the sender.
+            # Over its rate or quota: read this socket more slowly, doubling the pause while the
+            # refusals go on, so a flood costs the loop almost nothing and TCP pushes back
+            # on the sender. One accepted request resets it.
             inflight.release()
             session.send(outcome)
-            await asyncio.sleep(THROTTLE_PAUSE)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_THROTTLE_PAUSE)
             continue
+        pause = THROTTLE_PAUSE
         if handled % FAIR_SHARE == 0:
             await asyncio.sleep(0)  # a busy socket never holds the loop for long
         if isinstance(outcome, Committing):
@@ -243,7 +251,7 @@ def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
         if cap is not None and not session.grant.has(cap):
             raise NotAllowed(f"{request.op} needs the {cap} capability")
         result = handler(domain, session, request)
-    except RateLimited as exc:
+    except (RateLimited, QuotaExceeded) as exc:
         return _Throttled(encode_error_reply(request.id, exc))
     except DomainError as exc:
         return encode_error_reply(request.id, exc)

@@ -56,6 +56,9 @@ class World:
     def all(self) -> Iterator[Entity]:
         return iter(self._by_id.values())
 
+    def all_ids(self) -> Iterable[str]:
+        return self._by_id.keys()
+
     def add(self, entity: Entity, *, schedule: bool = True) -> None:
         """Index a new entity (its id must be new)."""
         eid = entity.id
