@@ -16,7 +16,7 @@ class ServerConfig:
     db_path: str = "domain.db"
     permissions_path: str | None = None  # None: the embedded default policy
     max_frame: int = DEFAULT_MAX_FRAME
-    max_inflight: int = 512  # requests one connection may have awaiting commit
+    max_inflight: int = 64  # requests one connection may have awaiting commit
     abuse_limit: int = 64  # malformed frames before a socket is closed with 1008
     hello_timeout: float = 30.0
     watch_interval: float = 1.0  # seconds between checks of the permissions file
