@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
+from _harness import per_call  # noqa: E402
+
 from permissions import parse_policy  # noqa: E402
 
 
@@ -47,19 +49,6 @@ def build_text(rng: random.Random, members: int, groups: int) -> tuple[str, list
     return "\n".join(lines), asked
 
 
-def _per_call(fn, tokens: list[str], rounds: int, batch: int) -> list[float]:
-    """Seconds per call, one sample per batch of `batch` calls."""
-    samples = []
-    for _ in range(rounds):
-        for start in range(0, len(tokens) - batch + 1, batch):
-            chunk = tokens[start : start + batch]
-            t0 = time.perf_counter()
-            for token in chunk:
-                fn(token)
-            samples.append((time.perf_counter() - t0) / batch)
-    return samples
-
-
 def _figures(samples: list[float]) -> tuple[float, float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -85,10 +74,10 @@ def main() -> None:
 
     rounds = 3 if args.quick else 2
     lookup = dict(policy.members)
-    baseline = _figures(_per_call(lookup.get, asked, rounds, 100))
-    decided = _figures(_per_call(policy.grant_for, asked, rounds, 100))
+    baseline = _figures(per_call(lookup.get, asked, 100, rounds))
+    decided = _figures(per_call(policy.grant_for, asked, 100, rounds))
     creds = frozenset({"g7"})
-    with_creds = _figures(_per_call(lambda t: policy.grant_for(t, creds), asked, rounds, 100))
+    with_creds = _figures(per_call(lambda t: policy.grant_for(t, creds), asked, 100, rounds))
     print(f"{'':28}{'median µs':>10}{'p99 µs':>10}{'per s':>12}")
     for label, (med, p99, rate) in (
         ("baseline dict.get", baseline),
