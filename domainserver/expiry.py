@@ -1,5 +1,6 @@
 """The expiry loop: sleeps until the next deadline (never scanning), then removes what is due,
-commits, and tells every viewer. Timed bans are lifted by the same loop."""
+commits, and tells every viewer. Timed bans are lifted, and idle rate buckets swept, by the
+same loop."""
 
 from __future__ import annotations
 
@@ -36,10 +37,19 @@ def _delete_bans(tokens: list[str]) -> Callable[[Any], None]:
     return write
 
 
+# Seconds between sweeps of idle rate buckets (a full bucket carries no information).
+BUCKET_SWEEP = 60.0
+
+
 async def run_expiry(domain: Domain) -> None:
     tick = domain.config.expiry_tick
+    next_sweep = domain.clock() + BUCKET_SWEEP
     while True:
         now = domain.clock()
+        if now >= next_sweep:
+            # Otherwise every token that ever rezzed or spoke would keep a bucket forever.
+            domain.buckets.forget_idle(now)
+            next_sweep = now + BUCKET_SWEEP
         removed: list[str] = []
         try:
             removed, done = expire_due(domain, now)

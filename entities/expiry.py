@@ -57,6 +57,3 @@ class ExpiryQueue:
                 del live[entity_id]
                 due.append(entity_id)
         return due
-
-    def deadline_of(self, entity_id: str) -> float | None:
-        return self._live.get(entity_id)

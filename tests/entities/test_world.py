@@ -159,3 +159,14 @@ def test_remove_owned_drops_every_index(make_entity, temp_rule):
     assert [e.id for e in w.in_area((0, 0, 0), 1)] == [theirs.id]
     assert w.expiry.pop_due(1e9) == []
     assert w.remove_owned(OWNER) == []
+
+
+def test_rate_buckets_forget_only_idle_keys():
+    b = RateBuckets()
+    b.take("old", 5, now=0)
+    b.take("recent", 5, now=100)
+    assert b.forget_idle(now=120, idle=60) == 1
+    assert not b.allows("gone", 0, now=120)
+    # The forgotten key starts full again; the recent one still remembers its spend.
+    assert all(b.take("old", 5, now=120) for _ in range(5))
+    assert sum(b.take("recent", 5, now=100) for _ in range(5)) == 4
