@@ -16,7 +16,7 @@ from .http_auth import json_errors
 from .http_params import authorize, json_reply, query_args, query_limit, read_body
 from .keys import DOMAIN
 from .moderation import FindQuery, reason_arg, token_arg
-from .ops_entities import decode_cursor, encode_cursor
+from .paging import decode_cursor, encode_cursor
 
 __all__ = ["find_entities", "remove_entities", "locate_avatars", "kick_avatar"]
 

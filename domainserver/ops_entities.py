@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import attrs
-import msgpack
 
 from entities import Entity, RezRequest
 from entities import fields as check
@@ -21,12 +19,10 @@ from entities.rules import (
 
 from .codec import PackedField, Request
 from .domain import Committing, Domain
+from .paging import decode_cursor, encode_cursor, page_limit
 from .sessions import Session
 
-__all__ = ["rez", "get", "edit", "delete", "set_override", "look", "page_limit", "entity_arg"]
-
-DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-
+__all__ = ["rez", "get", "edit", "delete", "set_override", "look", "entity_arg"]
 
 def entity_arg(domain: Domain, request: Request, name: str = "entity") -> Entity:
     entity_id = request.arg(name)
@@ -36,14 +32,6 @@ def entity_arg(domain: Domain, request: Request, name: str = "entity") -> Entity
     if entity is None:
         raise NotFound(f"no entity {entity_id}")
     return entity
-
-
-def page_limit(value: Any) -> int:
-    if value is None:
-        return DEFAULT_LIMIT
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise BadRequest("limit must be a positive integer")
-    return min(value, MAX_LIMIT)
 
 
 def rez(domain: Domain, session: Session, request: Request) -> Committing:
@@ -133,27 +121,6 @@ def set_override(domain: Domain, session: Session, request: Request) -> Committi
     new = attrs.evolve(entity, override=override)
     domain.world.replace(new)
     return Committing(domain.save_entities([new]), lambda: _announce("entity_changed", domain, new))
-
-
-def encode_cursor(parts: list[Any]) -> str:
-    return base64.urlsafe_b64encode(msgpack.packb(parts)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: Any, shape: tuple[type, ...]) -> list[Any] | None:
-    """Decode an opaque cursor made by `encode_cursor`; None for no cursor."""
-    if cursor is None:
-        return None
-    try:
-        if not isinstance(cursor, str):
-            raise ValueError
-        parts = msgpack.unpackb(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(parts, list) or len(parts) != len(shape):
-            raise ValueError
-        if not all(isinstance(p, t) for p, t in zip(parts, shape, strict=True)):
-            raise ValueError
-        return parts
-    except Exception:
-        raise BadRequest("cursor is not one this server made") from None
 
 
 def look(domain: Domain, session: Session, request: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from . import moderation
 from .codec import Request
 from .domain import Committing, Domain
 from .moderation import FindQuery, reason_arg, token_arg
-from .ops_entities import decode_cursor, encode_cursor, page_limit
+from .paging import decode_cursor, encode_cursor, page_limit
 from .sessions import Session
 
 __all__ = ["find", "remove", "kick", "ban", "unban", "locate"]
