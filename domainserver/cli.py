@@ -14,12 +14,15 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from aiohttp import web
 
     from permissions import PolicyError
 
     from .app import create_app
     from .config import ServerConfig
+    from .store import StoreError
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,7 +34,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     # run_app turns SIGTERM and SIGINT into a clean shutdown: sessions closed, store flushed.
-    web.run_app(app, host=args.host, port=args.port, print=lambda s: print(s, flush=True))
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=lambda s: print(s, flush=True))
+    except (sqlite3.Error, StoreError) as exc:
+        print(f"domainserver: cannot use the database {args.db}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"domainserver: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

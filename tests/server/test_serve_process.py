@@ -139,3 +139,47 @@ async def test_mounts_into_an_existing_app(aiohttp_server, tmp_path, people):
         assert (await c.request("whoami"))["role"] == "visitor"
     finally:
         await c.close()
+
+
+def test_unusable_database_is_a_clear_refusal(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "domainserver",
+            "serve",
+            "--db",
+            str(tmp_path / "no" / "such" / "dir.db"),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "cannot use the database" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_permissions_file_is_refused_with_its_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[domain]\nid = "x"\naccess = "sometimes"\n')
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "domainserver",
+            "serve",
+            "--permissions",
+            str(bad),
+            "--db",
+            str(tmp_path / "w.db"),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert f"{bad}:3: " in out.stderr and "Traceback" not in out.stderr
