@@ -87,10 +87,11 @@ def _rows_in_background(store: Store, batch: int = 10_000) -> Iterator[list[Any]
     """Every entity row, fetched by a reader thread while the caller builds entities:
     SQLite gives up the GIL while it steps, so reading and building overlap."""
     rows: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=16)
+    stop = threading.Event()
 
     def produce(conn: Any) -> None:
         cursor = entity_rows.load_all(conn)
-        while chunk := cursor.fetchmany(batch):
+        while not stop.is_set() and (chunk := cursor.fetchmany(batch)):
             rows.put(chunk)
 
     def run() -> None:
@@ -102,11 +103,21 @@ def _rows_in_background(store: Store, batch: int = 10_000) -> Iterator[list[Any]
 
     reader = threading.Thread(target=run, name="entity-loader", daemon=True)
     reader.start()
-    while (item := rows.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    reader.join()
+    try:
+        while (item := rows.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # If the consumer stopped early (a bad row), unblock the reader so it lets go of
+        # the store's read lock instead of waiting forever on a full queue.
+        stop.set()
+        while reader.is_alive():
+            try:
+                rows.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        reader.join()
 
 
 class Domain:

@@ -39,3 +39,51 @@ async def test_submit_failure_reaches_only_its_caller(tmp_path):
         assert store.read(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]) == 1
     finally:
         store.close()
+
+
+def test_an_abandoned_load_lets_go_of_the_store(tmp_path):
+    """When building the world fails part-way, the row reader must not keep the store's
+    read lock waiting on a full queue: a later read would hang forever."""
+    import threading
+
+    from domainserver.domain import _rows_in_background
+    from domainserver.store import entities as entity_rows
+    from entities import Entity
+    from entities.model import NO_OVERRIDE
+
+    store = Store.open(tmp_path / "w.db")
+    released = False
+    try:
+        base = Entity(
+            "x",
+            "o" * 32,
+            "o" * 32,
+            None,
+            "box",
+            (0.0, 0.0, 0.0),
+            (0.1, 0.1, 0.1),
+            True,
+            None,
+            None,
+            NO_OVERRIDE,
+            {},
+            1.0,
+        ).to_row()
+        store.write_sync(
+            lambda c: entity_rows.save(c, [(f"{i:016x}", *base[1:]) for i in range(2000)])
+        )
+        chunks = _rows_in_background(store, batch=10)  # 200 chunks: more than the queue holds
+        assert len(next(chunks)) == 10
+        chunks.close()  # what a KeyError in World.load does to the generator
+        counted: list[int] = []
+        later = threading.Thread(
+            target=lambda: counted.append(store.read(entity_rows.count)), daemon=True
+        )
+        later.start()
+        later.join(timeout=10)
+        released = not later.is_alive()
+        assert released, "a read after the abandoned load hangs"
+        assert counted == [2000]
+    finally:
+        if released:  # otherwise close() would wait forever on the held read lock
+            store.close()
