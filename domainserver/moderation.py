@@ -129,14 +129,14 @@ def remove(
     """Remove entities by id, or everything of an owner or of a creator."""
     world = domain.world
     if ids is not None:
-        targets, target_desc, by = list(ids), f"{len(ids)} ids", "ids"
+        removed, target_desc, by = domain.remove_from_world(ids), f"{len(ids)} ids", "ids"
     elif owner is not None:
-        targets, target_desc, by = list(world.owned_by(owner)), owner, "owner"
+        removed, target_desc, by = world.remove_owned(owner), owner, "owner"
     elif creator is not None:
-        targets, target_desc, by = list(world.created_by(creator)), creator, "creator"
+        removed = domain.remove_from_world(list(world.created_by(creator)))
+        target_desc, by = creator, "creator"
     else:
         raise BadRequest("remove needs entities, owner or creator")
-    removed = domain.remove_from_world(targets)
     record = {
         "kind": "remove",
         "actor": actor,
