@@ -1,6 +1,8 @@
 """Real servers on real sockets, real SQLite files, real Ed25519 keys: the e2e fixtures."""
 
 import sqlite3
+import subprocess
+import sys
 import textwrap
 
 import aiohttp
@@ -56,6 +58,17 @@ scopes = ["entities:read"]
 
 BLACKLIST_KEY = "blacklist-key-for-tests"
 OTHER_KEY = "key-without-blacklist-scope"
+
+
+def run_cli(*args, cwd=None):
+    """Run `python -m domainserver ARGS` to completion, capturing its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "domainserver", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
 
 
 class People:

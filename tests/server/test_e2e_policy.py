@@ -4,8 +4,6 @@ import asyncio
 import base64
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,7 +13,7 @@ from domainserver.store import log as roomlog
 from permissions import issue_credential
 from permissions.credentials import encode_public_key, generate_signer, load_signer
 
-from .conftest import policy_text
+from .conftest import policy_text, run_cli
 
 BOX = {"type": "box", "position": [0, 0, 0]}
 
@@ -143,16 +141,6 @@ signer = "{public}"
     assert public.startswith("ed25519:") and encode_public_key(key.public_key()) == public
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "domainserver", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
-
-
 def test_cli_check_accepts_examples_and_reports_problems(tmp_path):
     ok = run_cli("check", "examples/sandbox.toml")
     assert ok.returncode == 0 and "ok" in ok.stdout
@@ -184,8 +172,7 @@ def test_cli_apikey_prints_hash_not_stored(tmp_path):
 
 async def test_script_sources_and_script_lists_on_rez_and_edit(harness, people):
     harness.policy_path.write_text(
-        policy_text(people)
-        + f'\n[scripts]\nsources = ["https://scripts.example/"]\n'
+        policy_text(people) + f'\n[scripts]\nsources = ["https://scripts.example/"]\n'
         f'blacklist = ["{people.builder.token}"]\n'
     )
     await wait_for(lambda: harness.domain.policy.script_sources)

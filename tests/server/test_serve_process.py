@@ -14,7 +14,7 @@ from aiohttp import web
 import domainserver
 from domainserver.client import Client, Identity
 
-from .conftest import policy_text
+from .conftest import policy_text, run_cli
 
 
 def free_port():
@@ -142,21 +142,8 @@ async def test_mounts_into_an_existing_app(aiohttp_server, tmp_path, people):
 
 
 def test_unusable_database_is_a_clear_refusal(tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "domainserver",
-            "serve",
-            "--db",
-            str(tmp_path / "no" / "such" / "dir.db"),
-            "--port",
-            str(free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    db = tmp_path / "no" / "such" / "dir.db"
+    out = run_cli("serve", "--db", str(db), "--port", str(free_port()))
     assert out.returncode == 2
     assert "cannot use the database" in out.stderr and "Traceback" not in out.stderr
 
@@ -164,22 +151,14 @@ def test_unusable_database_is_a_clear_refusal(tmp_path):
 def test_bad_permissions_file_is_refused_with_its_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[domain]\nid = "x"\naccess = "sometimes"\n')
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "domainserver",
-            "serve",
-            "--permissions",
-            str(bad),
-            "--db",
-            str(tmp_path / "w.db"),
-            "--port",
-            str(free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_cli(
+        "serve",
+        "--permissions",
+        str(bad),
+        "--db",
+        str(tmp_path / "w.db"),
+        "--port",
+        str(free_port()),
     )
     assert out.returncode == 2
     assert f"{bad}:3: " in out.stderr and "Traceback" not in out.stderr
