@@ -10,7 +10,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -42,7 +42,7 @@ class Committing:
     requests take effect, commit and get replies in the order they were sent.
     """
 
-    done: Awaitable[Any]
+    done: asyncio.Future[Any]  # from Domain.commit: one future per group of writes
     then: Callable[[], dict[str, Any] | PackedField]
 
 

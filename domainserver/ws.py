@@ -230,9 +230,11 @@ async def _serve(
         if handled % FAIR_SHARE == 0:
             await asyncio.sleep(0)  # a busy socket never holds the loop for long
         if isinstance(outcome, Committing):
-            done = asyncio.ensure_future(outcome.done)
-            pending.add(done)
-            done.add_done_callback(partial(_committed, session, item, outcome, inflight, pending))
+            # Requests queued in the same loop turn share one future; the set keeps it once.
+            pending.add(outcome.done)
+            outcome.done.add_done_callback(
+                partial(_committed, session, item, outcome, inflight, pending)
+            )
         else:
             inflight.release()
             session.send(outcome)
