@@ -269,13 +269,27 @@ class Domain:
         return done
 
     def delete_entities(
-        self, ids: list[str], record: dict[str, Any] | None = None
+        self, ids: list[str], reason: str, record: dict[str, Any] | None = None
     ) -> asyncio.Future[Any]:
-        """Delete from the store what the world already dropped."""
+        """Delete from the store what the world already dropped; viewers are told (with
+        `reason`) when the commit lands."""
         done = self._merge(_DeleteRows, ids)
         if record is not None:
             done = self.record(**record)
+        self.tell_removed_on_commit(done, ids, reason)
         return done
+
+    def tell_removed_on_commit(
+        self, done: asyncio.Future[Any], ids: list[str], reason: str
+    ) -> None:
+        """Frame the `entity_removed` events now, while the commit runs, and deliver them the
+        moment it lands (before the reply, whose callback is added later): viewers are told
+        only what is durable, and a mass removal costs them no wait beyond its commit."""
+        told = self.sessions.prepare_removed(ids, reason)
+        if told is not None:
+            done.add_done_callback(
+                lambda f: None if f.cancelled() or f.exception() else self.sessions.deliver(told)
+            )
 
     def _merge(self, kind: type[_RowBatch], items: list[Any]) -> asyncio.Future[Any]:
         """Queue entity writes; consecutive ones of a kind share one statement (order kept)."""

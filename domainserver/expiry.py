@@ -26,7 +26,7 @@ def expire_due(domain: Domain, now: float) -> tuple[list[str], asyncio.Future[An
     removed = domain.remove_from_world(due)
     if not removed:
         return removed, None
-    return removed, domain.delete_entities(removed)
+    return removed, domain.delete_entities(removed, "expired")
 
 
 def _delete_bans(tokens: list[str]) -> Callable[[Any], None]:
@@ -54,8 +54,7 @@ async def run_expiry(domain: Domain) -> None:
         try:
             removed, done = expire_due(domain, now)
             if done is not None:
-                await done
-                domain.sessions.entities_removed(removed, "expired")
+                await done  # viewers are told as it lands
             lifted = domain.bans.pop_expired(now)
             if lifted:
                 await domain.commit(_delete_bans(lifted))

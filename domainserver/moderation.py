@@ -143,16 +143,8 @@ def remove(
         "target": target_desc,
         "body": {"removed": len(removed), "reason": reason, "by": by},
     }
-    done = domain.delete_entities(removed, record)
-    # Framed while the commit runs, delivered the moment it lands: viewers are told only
-    # what is durable, and a mass removal costs them no wait beyond its commit.
-    told = domain.sessions.prepare_removed(removed, "removed")
-
-    def then() -> dict[str, Any]:
-        domain.sessions.deliver(told)
-        return {"removed": len(removed)}
-
-    return Committing(done, then)
+    done = domain.delete_entities(removed, "removed", record)
+    return Committing(done, lambda: {"removed": len(removed)})
 
 
 # A WebSocket close frame carries at most 123 bytes of reason; a longer one is a protocol
@@ -206,15 +198,8 @@ def ban(
 
     kick(domain, token, reason, code=4003)
     done = domain.commit(write)
-    # Framed while the commit runs, delivered the moment it lands: viewers are told only
-    # what is durable, and a mass removal costs them no wait beyond its commit.
-    told = domain.sessions.prepare_removed(removed, "banned")
-
-    def then() -> dict[str, Any]:
-        domain.sessions.deliver(told)
-        return {"removed": len(removed)}
-
-    return Committing(done, then)
+    domain.tell_removed_on_commit(done, removed, "banned")
+    return Committing(done, lambda: {"removed": len(removed)})
 
 
 def unban(domain: Domain, actor: str, token: str) -> Committing:

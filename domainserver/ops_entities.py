@@ -106,12 +106,7 @@ def delete(domain: Domain, session: Session, request: Request) -> Committing:
     entity = entity_arg(domain, request)
     check_owner_or_edit_any(entity, session.actor)
     domain.world.remove(entity.id)
-
-    def then() -> dict[str, Any]:
-        domain.sessions.entities_removed([entity.id], "deleted")
-        return {}
-
-    return Committing(domain.delete_entities([entity.id]), then)
+    return Committing(domain.delete_entities([entity.id], "deleted"), dict)
 
 
 def set_override(domain: Domain, session: Session, request: Request) -> Committing:

@@ -167,14 +167,10 @@ class SessionRegistry:
             if not session.mutes.hides_entity(entity):
                 session.send(data)
 
-    def entities_removed(self, ids: list[str], reason: str) -> None:
-        """One `entity_removed` per id to every viewer (removals are never muted)."""
-        self.deliver(self.prepare_removed(ids, reason))
-
     @staticmethod
     def prepare_removed(ids: list[str], reason: str) -> bytes | None:
-        """Encode (and for many, frame) the removal events ahead of delivery; a mass removal
-        does this while its commit runs, so that viewers are told the moment it lands."""
+        """One `entity_removed` per id, encoded (and for many, framed) ahead of delivery; a
+        mass removal does this while its commit runs, so viewers are told as it lands."""
         if not ids:
             return None
         if len(ids) == 1:
@@ -185,7 +181,7 @@ class SessionRegistry:
         )
 
     def deliver(self, prepared: bytes | None) -> None:
-        """Send what `prepare_removed` made to every viewer."""
+        """Send what `prepare_removed` made to every viewer (removals are never muted)."""
         if prepared is None:
             return
         for session in self._by_id.values():
