@@ -17,7 +17,7 @@ import tracemalloc
 
 from _harness import Report, median, pct, per_call, random_tokens, rss_bytes
 
-from domainserver.handshake import Hello, signed_message
+from domainserver.wire.handshake import Hello, signed_message
 from permissions import default_policy, verify_credentials
 from permissions.banlist import BanList
 

@@ -1,5 +1,5 @@
 """Moderator queries at world scale: `find` by owner and by area over a World of 1,000,000
-entities held by 10,000 owners, through the real `domainserver.moderation.find`, against
+entities held by 10,000 owners, through the real `domainserver.services.moderation.find`, against
 bare lookups on the same data in the same run (the set behind the index, a linear scan).
 
 World: 2 km x 2 km x 100 m, positions uniform (about 84 entities in a 20 m sphere).
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from _harness import Report, make_entity, median, pct, random_tokens, rss_bytes
 
-from domainserver.moderation import FindQuery, find
+from domainserver.services.moderation import FindQuery, find
 from entities import World
 
 EXTENT = (2000.0, 2000.0, 100.0)

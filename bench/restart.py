@@ -54,7 +54,8 @@ def world_rows(n: int, owners: int, rng: random.Random, now: float):
 def child(db: str, profile: bool) -> None:
     """In a fresh interpreter: open the store and time Domain.load()."""
     from domainserver.config import ServerConfig
-    from domainserver.domain import Domain
+    from domainserver.services.domain import Domain
+    from domainserver.services.loading import load
     from domainserver.store import Store
     from domainserver.store import entities as entity_rows
     from entities import Entity
@@ -79,11 +80,11 @@ def child(db: str, profile: bool) -> None:
 
         prof = cProfile.Profile()
         prof.enable()
-        loaded = domain.load()
+        loaded = load(domain)
         prof.disable()
         pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(15)
     else:
-        loaded = domain.load()
+        loaded = load(domain)
     load_s = time.perf_counter() - t0
     gc.collect()
     print(json.dumps({"load_s": load_s, "rss_delta": rss_bytes() - rss0, "loaded": loaded,

@@ -13,14 +13,15 @@ from aiohttp import web
 
 from permissions import Policy, default_policy, load_policy
 
+from .appkeys import CONFIG, DOMAIN
 from .config import ServerConfig
-from .domain import Domain
-from .expiry import run_expiry
-from .http_health import healthz
-from .keys import CONFIG, DOMAIN
-from .reload import reload_policy, watch_policy_file
+from .http import add_http_routes
+from .services.domain import Domain
+from .services.expiry import run_expiry
+from .services.loading import load
+from .services.reload import reload_policy, watch_policy_file
 from .store import Store
-from .ws import websocket_handler
+from .wire import websocket_handler
 
 __all__ = ["setup", "create_app", "load_configured_policy"]
 
@@ -42,10 +43,7 @@ def setup(app: web.Application, config: ServerConfig, prefix: str = "") -> None:
     policy = load_configured_policy(config)
     app[CONFIG] = config
     app.router.add_get(prefix + "/ws", websocket_handler)
-    app.router.add_get(prefix + "/healthz", healthz)
-    from .http_api import add_api_routes
-
-    add_api_routes(app, prefix)
+    add_http_routes(app, prefix)
     app.cleanup_ctx.append(lambda app: _domain_lifecycle(app, config, policy))
 
 
@@ -61,7 +59,7 @@ async def _domain_lifecycle(
 ) -> AsyncIterator[None]:
     store = await asyncio.to_thread(Store.open, config.db_path, synchronous=config.synchronous)
     domain = Domain(config, policy, store)
-    loaded = await asyncio.to_thread(domain.load)
+    loaded = await asyncio.to_thread(load, domain)
     # Only after loading: the loader's reader thread works best at the default interval.
     if config.gil_switch_interval is not None:
         sys.setswitchinterval(config.gil_switch_interval)

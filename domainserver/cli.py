@@ -46,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from permissions import PolicyError, load_policy
+    from permissions import PolicyError, load_policy, summary
 
     try:
         policy = load_policy(args.file)
@@ -55,7 +55,7 @@ def _check(args: argparse.Namespace) -> int:
             print(problem)
         return 1
     print(f"{args.file}: ok")
-    for line in policy.summary():
+    for line in summary(policy):
         print("  " + line)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .codec import DEFAULT_MAX_FRAME
+from .protocol.codec import DEFAULT_MAX_FRAME
 
 __all__ = ["ServerConfig"]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from .errors import BadRequest
 from .model import Vec3, is_finite_number
+from .tokens import TOKEN_SHAPE, is_token
 
 __all__ = [
     "vec3",
@@ -15,11 +16,16 @@ __all__ = [
     "text",
     "optional_text",
     "boolean",
+    "token",
+    "entity_id",
+    "reason",
+    "MAX_REASON_LEN",
     "MAX_TYPE_LEN",
     "MAX_SCRIPT_LEN",
 ]
 
 MAX_TYPE_LEN = 64
+MAX_REASON_LEN = 1000
 MAX_SCRIPT_LEN = 2048
 # Worlds are large but finite; coordinates beyond this are a typo or an attack on the grid.
 MAX_COORD = 1e7
@@ -84,4 +90,30 @@ def optional_text(value: Any, name: str, max_len: int) -> str | None:
 def boolean(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise BadRequest(f"{name} must be true or false")
+    return value
+
+
+def token(value: Any, name: str) -> str:
+    """An owner token's shape (it may still be unknown); the one check every caller uses."""
+    if not is_token(value):
+        raise BadRequest(f"{name} must be an owner token ({TOKEN_SHAPE})")
+    return value
+
+
+def entity_id(value: Any, name: str = "entity") -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} must be an entity id")
+    return value
+
+
+def reason(value: Any, required: bool) -> str:
+    """An operator's reason, recorded in the room log and shown to whom it concerns.
+
+    A ban needs one; a kick or a removal may go without (then it is "")."""
+    if value is None and not required:
+        return ""
+    too_long = not isinstance(value, str) or len(value) > MAX_REASON_LEN
+    if too_long or (required and not value.strip()):
+        need = "a non-empty string" if required else "a string"
+        raise BadRequest(f"reason must be {need} of at most {MAX_REASON_LEN} characters")
     return value

@@ -6,9 +6,10 @@ import base64
 import hashlib
 import re
 
-__all__ = ["token_from_public_key", "is_token", "TOKEN_PATTERN"]
+__all__ = ["token_from_public_key", "is_token", "TOKEN_PATTERN", "TOKEN_SHAPE"]
 
 TOKEN_PATTERN = re.compile(r"^[a-z2-7]{32}$")
+TOKEN_SHAPE = "32 characters of a-z and 2-7"
 _TOKEN_DOMAIN = b"avatar-token/v1"
 
 

@@ -2,7 +2,9 @@
 resolves for a token, and credentials for delegated groups. Pure Python, no I/O beyond reading
 the file."""
 
-from permissions.credentials import (
+from .banlist import BanList
+from .credentials import (
+    MAX_CREDENTIALS,
     decode_public_key,
     encode_public_key,
     generate_signer,
@@ -10,7 +12,8 @@ from permissions.credentials import (
     load_signer,
     verify_credentials,
 )
-from permissions.model import (
+from .describe import describe_changes, summary
+from .model import (
     KNOWN_CAPS,
     KNOWN_SCOPES,
     ApiKey,
@@ -23,12 +26,11 @@ from permissions.model import (
     Role,
     TokenList,
 )
-from permissions.parse import default_policy, load_policy, parse_policy
-
-from .banlist import BanList
+from .parse import default_policy, load_policy, parse_policy
 
 __all__ = [
     "KNOWN_CAPS",
+    "MAX_CREDENTIALS",
     "KNOWN_SCOPES",
     "ApiKey",
     "BanList",
@@ -42,11 +44,13 @@ __all__ = [
     "TokenList",
     "decode_public_key",
     "default_policy",
+    "describe_changes",
     "encode_public_key",
     "generate_signer",
     "issue_credential",
     "load_policy",
     "load_signer",
     "parse_policy",
+    "summary",
     "verify_credentials",
 ]

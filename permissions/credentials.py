@@ -33,8 +33,9 @@ __all__ = [
 
 CREDENTIAL_DOMAIN = b"domainserver-credential/v1\n"
 _PREFIX = "ed25519:"
-# A hello carries a handful of credentials; more, or bigger blobs, are not read at all.
-MAX_CREDENTIALS = 32
+# A hello carries a handful of credentials; a hello with more is refused, bigger blobs are
+# not read at all.
+MAX_CREDENTIALS = 16
 _MAX_BLOB = 1024
 
 

@@ -215,22 +215,15 @@ class Policy:
             return True
         return isinstance(source, str) and source.startswith(self.script_sources)
 
-    def scopes_for_key(self, key: str) -> frozenset[str] | None:
-        """Scopes of an API key presented in full; None when no `[api_keys]` entry has its
+    def api_key(self, key: str) -> ApiKey | None:
+        """The `[api_keys]` entry of a key presented in full; None when no entry has its
         SHA-256. The lookup is by hash, so the secret itself is never compared."""
         if not isinstance(key, str) or not key:
             return None
-        found = self._key_index.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
+        return self._key_index.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
+
+    def scopes_for_key(self, key: str) -> frozenset[str] | None:
+        """Scopes of an API key presented in full; None when it is unknown."""
+        found = self.api_key(key)
         return None if found is None else found.scopes
 
-    def describe_changes(self, newer: Policy) -> list[str]:
-        """Human lines for the room log saying what `newer` changes relative to this policy."""
-        from permissions._report import describe_changes
-
-        return describe_changes(self, newer)
-
-    def summary(self) -> list[str]:
-        """Lines describing this policy for `domainserver check` (never key hashes)."""
-        from permissions._report import summary
-
-        return summary(self)

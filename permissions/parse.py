@@ -7,10 +7,11 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from entities.tokens import is_token
+from entities.tokens import TOKEN_SHAPE, is_token
 from permissions import _schema as S
 from permissions._check import Checker, hint, number_text
 from permissions.credentials import decode_public_key
@@ -33,7 +34,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _NAME = re.compile(S.NAME_PATTERN)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _URL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s?#]+/\S*")
-_NOT_TOKEN = "is not a token (32 characters of a-z and 2-7)"
+_NOT_TOKEN = f"is not a token ({TOKEN_SHAPE})"
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -52,19 +53,8 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 
 
 def default_policy() -> Policy:
-    """The policy embedded in the `domainserver` package, used when no file is given."""
-    from importlib import resources
-
-    try:
-        text = (
-            resources.files("domainserver")
-            .joinpath("default_permissions.toml")
-            .read_text(encoding="utf-8")
-        )
-    except (ModuleNotFoundError, OSError):
-        text = (
-            Path(__file__).resolve().parent.parent / "domainserver" / "default_permissions.toml"
-        ).read_text(encoding="utf-8")
+    """The embedded default (an open sandbox), used when no file is given."""
+    text = resources.files("permissions").joinpath("default.toml").read_text(encoding="utf-8")
     return parse_policy(text, "<default permissions>")
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from domainserver.ops import OPS
+from domainserver.wire import OPS
 from entities.errors import ERROR_CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -17,6 +17,7 @@ from permissions import (
     default_policy,
     load_policy,
     parse_policy,
+    summary,
 )
 from tests.permissions.policy_helpers import make_token, policy_from
 
@@ -191,7 +192,7 @@ def test_default_policy():
     assert policy.roles["visitor"].rez == "temporary"
     assert policy.roles["moderator"].caps == KNOWN_CAPS
     assert policy.members == {}
-    lines = policy.summary()
+    lines = summary(policy)
     assert lines[0].startswith("domain sandbox: access open")
     assert "members: 0" in lines
 
@@ -208,7 +209,7 @@ def test_example_sandbox_file():
     assert grant.role.name == "builder" and grant.may_rez and grant.may_script
     blacklisted = next(iter(policy.rez_blacklist.tokens))
     assert not policy.grant_for(blacklisted).may_rez
-    text = "\n".join(policy.summary())
+    text = "\n".join(summary(policy))
     assert "group builders: role builder, 1 member, signer yes" in text
     assert "api key blacklist_reader: blacklist:read" in text
     assert "rez blacklist: 1 token" in text

@@ -156,7 +156,7 @@ class Harness:
 
     @property
     def domain(self):
-        from domainserver.keys import DOMAIN
+        from domainserver.appkeys import DOMAIN
 
         return self.server.app[DOMAIN]
 

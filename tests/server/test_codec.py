@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainserver.codec import (
+from domainserver.protocol.codec import (
     decode_request,
     encode_error_event,
     encode_error_reply,
     encode_event,
     encode_reply,
 )
-from domainserver.frames import binary_frame, binary_frames
+from domainserver.protocol.frames import binary_frame, binary_frames
 from entities.errors import ERROR_CODES, BadFrame, BadRequest, NotOwner, TooLarge
 
 values = st.recursive(

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from domainserver.client import Identity, RequestFailed
-from domainserver.http_params import MAX_BODY
+from domainserver.http.params import MAX_BODY
 
 from .conftest import BLACKLIST_KEY
 

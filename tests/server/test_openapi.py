@@ -11,8 +11,8 @@ import yaml
 from openapi_spec_validator import validate
 
 from domainserver.client import Identity
-from domainserver.http_operator import openapi_document
-from domainserver.http_params import MAX_BODY
+from domainserver.http import openapi_document
+from domainserver.http.params import MAX_BODY
 from permissions import KNOWN_SCOPES
 
 from .conftest import BLACKLIST_KEY, OTHER_KEY
@@ -77,7 +77,7 @@ def test_document_is_valid_openapi_3_1(spec):
 
 
 def test_document_is_the_shipped_file():
-    path = Path(__file__).resolve().parents[2] / "domainserver" / "openapi.yaml"
+    path = Path(__file__).resolve().parents[2] / "domainserver" / "http" / "openapi.yaml"
     assert openapi_document() == path.read_bytes()
 
 

@@ -46,7 +46,7 @@ def test_an_abandoned_load_lets_go_of_the_store(tmp_path):
     read lock waiting on a full queue: a later read would hang forever."""
     import threading
 
-    from domainserver.domain import _rows_in_background
+    from domainserver.services.loading import _rows_in_background
     from domainserver.store import entities as entity_rows
     from entities import Entity
     from entities.model import NO_OVERRIDE

@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from entities import token_from_public_key
 from entities.errors import AuthFailed, BadRequest
+from permissions import MAX_CREDENTIALS
 
-__all__ = ["Hello", "signed_message", "MAX_NAME", "MAX_CREDENTIALS"]
+__all__ = ["Hello", "signed_message", "MAX_NAME"]
 
 MAX_NAME = 64
-MAX_CREDENTIALS = 16
 
 
 def signed_message(domain_id: str, nonce: bytes) -> bytes:

@@ -8,10 +8,10 @@ from entities import fields as check
 from entities.errors import NotAllowed, NotOwner
 from entities.rules import may_edit
 
-from .codec import Request
-from .domain import Domain
-from .ops_entities import entity_arg
-from .sessions import Session
+from ..protocol.codec import Request
+from ..services.domain import Domain
+from ..services.sessions import Session
+from .entities import entity_arg
 
 __all__ = ["whoami", "move", "say", "entity_say", "MAX_CHAT"]
 

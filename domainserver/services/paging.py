@@ -6,23 +6,36 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import attrs
 import msgpack
 
 from entities.errors import BadRequest
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "page_limit", "encode_cursor", "decode_cursor"]
-
-DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+__all__ = ["PageLimits", "LISTS", "BLACKLIST", "page_limit", "encode_cursor", "decode_cursor"]
 
 
-def page_limit(value: Any) -> int:
-    """A list op's `limit`: 100 when absent, at most 1000; anything but a positive int is
-    `bad_request`."""
+@attrs.frozen
+class PageLimits:
+    """How many items a page holds when the caller does not say, and at most."""
+
+    default: int
+    maximum: int
+
+
+LISTS = PageLimits(100, 1000)
+"""Every list: find, look, the operator's bans and room log (contract §2.4 for find)."""
+BLACKLIST = PageLimits(1000, 10_000)
+"""The blacklist API for domain scripts (contract §3.2)."""
+
+
+def page_limit(value: Any, limits: PageLimits = LISTS) -> int:
+    """A WebSocket list op's `limit`: the default when absent, clamped to the maximum;
+    anything but a positive int is `bad_request`."""
     if value is None:
-        return DEFAULT_LIMIT
+        return limits.default
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise BadRequest("limit must be a positive integer")
-    return min(value, MAX_LIMIT)
+    return min(value, limits.maximum)
 
 
 def encode_cursor(parts: list[Any]) -> str:

@@ -1,4 +1,4 @@
-"""Operator ops over the WebSocket (contract §2.4); each needs its capability."""
+"""Operator ops over the WebSocket (contract §2.4); the op table checks each capability."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Any
 from entities import fields
 from entities.errors import BadRequest
 
-from . import moderation
-from .codec import Request
-from .domain import Committing, Domain
-from .moderation import FindQuery, reason_arg, token_arg
-from .paging import decode_cursor, encode_cursor, page_limit
-from .sessions import Session
+from ..protocol.codec import Request
+from ..services import bans, moderation
+from ..services.commits import Committing
+from ..services.domain import Domain
+from ..services.moderation import FindQuery
+from ..services.paging import decode_cursor, encode_cursor, page_limit
+from ..services.sessions import Session
 
 __all__ = ["find", "remove", "kick", "ban", "unban", "locate"]
 
@@ -39,35 +40,30 @@ def remove(domain: Domain, session: Session, request: Request) -> Committing:
         domain,
         session.token,
         ids=ids,
-        owner=None if owner is None else token_arg(owner, "owner"),
-        creator=None if creator is None else token_arg(creator, "creator"),
-        reason=reason_arg(request.arg("reason")),
+        owner=None if owner is None else fields.token(owner, "owner"),
+        creator=None if creator is None else fields.token(creator, "creator"),
+        reason=fields.reason(request.arg("reason"), required=False),
     )
 
 
 def kick(domain: Domain, session: Session, request: Request) -> Committing:
-    token = token_arg(request.arg("avatar"), "avatar")
-    return moderation.kick_logged(domain, session.token, token, reason_arg(request.arg("reason")))
+    token = fields.token(request.arg("avatar"), "avatar")
+    reason = fields.reason(request.arg("reason"), required=False)
+    return moderation.kick_logged(domain, session.token, token, reason)
 
 
 def ban(domain: Domain, session: Session, request: Request) -> Committing:
-    token = token_arg(request.arg("token"), "token")
+    token = fields.token(request.arg("token"), "token")
+    reason = fields.reason(request.arg("reason"), required=True)
     duration = request.arg("duration")
     if duration is not None:
         duration = fields.lifetime(duration)
-    keep = request.arg("keep_entities", False)
-    return moderation.ban(
-        domain,
-        session.token,
-        token,
-        reason_arg(request.arg("reason")),
-        duration=duration,
-        keep_entities=fields.boolean(keep, "keep_entities"),
-    )
+    keep = fields.boolean(request.arg("keep_entities", False), "keep_entities")
+    return bans.ban(domain, session.token, token, reason, duration=duration, keep_entities=keep)
 
 
 def unban(domain: Domain, session: Session, request: Request) -> Committing:
-    return moderation.unban(domain, session.token, token_arg(request.arg("token"), "token"))
+    return bans.unban(domain, session.token, fields.token(request.arg("token"), "token"))
 
 
 def locate(domain: Domain, session: Session, request: Request) -> dict[str, Any]:

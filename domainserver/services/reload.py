@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 
-from permissions import PolicyError, load_policy, verify_credentials
+from permissions import PolicyError, describe_changes, load_policy, verify_credentials
 
 from .domain import Domain
 from .moderation import kick
@@ -26,9 +26,9 @@ def reload_policy(domain: Domain) -> bool:
         new = load_policy(path)
     except PolicyError as exc:
         log.error("permissions file refused; keeping the last good policy:\n%s", exc)
-        domain.record("policy_refused", None, path, {"problems": str(exc).splitlines()})
+        domain.roomlog.record("policy_refused", None, path, {"problems": str(exc).splitlines()})
         return False
-    changes = domain.policy.describe_changes(new)
+    changes = describe_changes(domain.policy, new)
     domain.policy = new
     now = domain.clock()
     for session in domain.sessions:
@@ -38,7 +38,7 @@ def reload_policy(domain: Domain) -> bool:
         session.grant = new.grant_for(session.token, session.credential_groups)
         if not session.grant.may_connect:
             kick(domain, session.token, "this domain no longer admits you", code=4003)
-    domain.record("policy_reload", None, path, {"changes": changes})
+    domain.roomlog.record("policy_reload", None, path, {"changes": changes})
     log.info("permissions reloaded: %d change(s)", len(changes))
     return True
 

@@ -8,19 +8,19 @@ from typing import Any
 
 from aiohttp import web
 
+from entities import fields
 from entities.errors import BadRequest
 
-from . import moderation
-from .domain import settle
-from .http_auth import json_errors
-from .http_params import authorize, json_reply, query_args, query_limit, read_body
-from .keys import DOMAIN
-from .moderation import FindQuery, reason_arg, token_arg
-from .paging import decode_cursor, encode_cursor
+from ..appkeys import DOMAIN
+from ..services import moderation
+from ..services.commits import settle
+from ..services.moderation import FindQuery
+from ..services.paging import LISTS, decode_cursor, encode_cursor
+from .auth import authorize
+from .params import json_reply, query_args, query_limit, read_body
 
 __all__ = ["find_entities", "remove_entities", "locate_avatars", "kick_avatar"]
 
-FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT = 100, 1000
 _FIND_PARAMS = frozenset({"owner", "creator", "invisible", "area", "limit", "cursor"})
 
 
@@ -45,12 +45,11 @@ def _find_args(query: dict[str, str]) -> dict[str, Any]:
     return args
 
 
-@json_errors
 async def find_entities(request: web.Request) -> web.Response:
     """GET entities matching every given criterion, ordered by id, keyset-paged."""
     authorize(request, "entities:read")
     query = dict(query_args(request, _FIND_PARAMS))
-    limit = query_limit(query, FIND_DEFAULT_LIMIT, FIND_MAX_LIMIT)
+    limit = query_limit(query, LISTS)
     criteria = FindQuery.from_args(_find_args(query))
     after = decode_cursor(query.get("cursor") or None, (str,))
     domain = request.app[DOMAIN]
@@ -69,7 +68,6 @@ def _entity_ids(value: Any) -> list[str]:
     return value
 
 
-@json_errors
 async def remove_entities(request: web.Request) -> web.Response:
     """POST: remove entities by id list, or all of an owner's, or all of a creator's."""
     actor = authorize(request, "entities:write")
@@ -85,14 +83,13 @@ async def remove_entities(request: web.Request) -> web.Response:
         request.app[DOMAIN],
         actor,
         ids=ids,
-        owner=None if owner is None else token_arg(owner, "owner"),
-        creator=None if creator is None else token_arg(creator, "creator"),
-        reason=reason_arg(body.get("reason")),
+        owner=None if owner is None else fields.token(owner, "owner"),
+        creator=None if creator is None else fields.token(creator, "creator"),
+        reason=fields.reason(body.get("reason"), required=False),
     )
     return json_reply(await settle(outcome))
 
 
-@json_errors
 async def locate_avatars(request: web.Request) -> web.Response:
     """GET every connected avatar, invisible ones included."""
     authorize(request, "avatars:read")
@@ -100,14 +97,13 @@ async def locate_avatars(request: web.Request) -> web.Response:
     return json_reply({"avatars": moderation.locate(request.app[DOMAIN])})
 
 
-@json_errors
 async def kick_avatar(request: web.Request) -> web.Response:
     """POST: push `kicked` to every session of the avatar and close them (4002); 404 when
     none is connected."""
     actor = authorize(request, "avatars:write")
     body = await read_body(request, frozenset({"avatar"}), frozenset({"reason"}))
-    token = token_arg(body["avatar"], "avatar")
-    reason = reason_arg(body.get("reason"))
+    token = fields.token(body["avatar"], "avatar")
+    reason = fields.reason(body.get("reason"), required=False)
     domain = request.app[DOMAIN]
     # Counted as `moderation.kick` counts: a session already closing is not connected.
     sessions = sum(not s.closing for s in domain.sessions.of_token(token))

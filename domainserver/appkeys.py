@@ -8,7 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .config import ServerConfig
-    from .domain import Domain
+    from .services.domain import Domain
 
 __all__ = ["DOMAIN", "CONFIG"]
 

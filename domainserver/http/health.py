@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .keys import DOMAIN
+from ..appkeys import DOMAIN
 
 __all__ = ["healthz"]
 

@@ -25,7 +25,8 @@ from entities.errors import (
 )
 from permissions import verify_credentials
 
-from .codec import (
+from ..appkeys import DOMAIN
+from ..protocol.codec import (
     PackedField,
     Request,
     decode_request,
@@ -35,11 +36,11 @@ from .codec import (
     encode_reply,
     encode_reply_packed,
 )
-from .domain import Committing, Domain
+from ..services.commits import Committing
+from ..services.domain import Domain
+from ..services.sessions import Session
 from .handshake import Hello
-from .keys import DOMAIN
 from .ops import OPS
-from .sessions import Session
 
 __all__ = ["websocket_handler"]
 

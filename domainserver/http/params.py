@@ -1,5 +1,5 @@
-"""Request parameters shared by the HTTP APIs: the key's actor name, strict JSON bodies and query
-strings, and JSON replies that survive binary entity props."""
+"""Request parameters shared by the HTTP APIs: strict JSON bodies and query strings, limits,
+tokens and cursors, and JSON replies that survive binary entity props."""
 
 from __future__ import annotations
 
@@ -11,28 +11,24 @@ from typing import Any
 
 from aiohttp import web
 
+from entities import fields
 from entities.errors import BadRequest, TooLarge
 from entities.tokens import is_token
 
-from .http_auth import require_key
+from ..services.paging import PageLimits
 
 __all__ = [
     "MAX_BODY",
-    "authorize",
     "read_body",
     "query_args",
     "query_limit",
+    "query_token_cursor",
     "path_token",
     "json_reply",
 ]
 
 MAX_BODY = 64 * 1024
 """Largest request body accepted, in bytes (a remove by id list of ~3000 ids fits)."""
-
-
-def authorize(request: web.Request, scope: str) -> str:
-    """Check the Bearer key has `scope` (401/403 otherwise); the actor the room log records."""
-    return "api:" + require_key(request, scope).name
 
 
 def _no_constants(name: str) -> Any:
@@ -85,11 +81,13 @@ def query_args(request: web.Request, allowed: frozenset[str]) -> Mapping[str, st
     return dict(query)
 
 
-def query_limit(query: Mapping[str, str], default: int, maximum: int) -> int:
-    """The `limit` parameter: `default` when absent, else an integer from 1 to `maximum`."""
+def query_limit(query: Mapping[str, str], limits: PageLimits) -> int:
+    """The `limit` parameter: the default when absent, else an integer from 1 to the
+    maximum (over it is a 400, not clamped: a script should learn its page is smaller)."""
     raw = query.get("limit")
+    maximum = limits.maximum
     if raw is None:
-        return default
+        return limits.default
     # isascii: str.isdigit admits characters such as "²" that int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest(f"limit must be an integer from 1 to {maximum}")
@@ -98,10 +96,17 @@ def query_limit(query: Mapping[str, str], default: int, maximum: int) -> int:
 
 def path_token(request: web.Request) -> str:
     """The `{token}` of the path; 400 unless it has a token's shape."""
-    token = request.match_info["token"]
-    if not is_token(token):
-        raise BadRequest("not a token (32 characters of a-z and 2-7)")
-    return token
+    return fields.token(request.match_info["token"], "token")
+
+
+def query_token_cursor(query: Mapping[str, str]) -> str | None:
+    """A cursor that is the last token of the previous page: stable under concurrent changes."""
+    cursor = query.get("cursor")
+    if cursor is None or cursor == "":
+        return None
+    if not is_token(cursor):
+        raise BadRequest("cursor must be the `next` value of a previous page")
+    return cursor
 
 
 def _plain(value: Any) -> Any:

@@ -15,8 +15,8 @@ from aiohttp import web
 from entities import Actor, Entity, MuteSet, Vec3
 from permissions import Grant
 
-from .codec import encode_event, encode_event_packed, pack
-from .frames import binary_frame, binary_frames
+from ..protocol.codec import encode_event, encode_event_packed, pack
+from ..protocol.frames import binary_frame, binary_frames
 
 __all__ = ["Session", "SessionRegistry", "OUTBOX_LIMIT"]
 
@@ -179,6 +179,16 @@ class SessionRegistry:
         return Frames(
             binary_frames(encode_event("entity_removed", {"id": i, "reason": reason}) for i in ids)
         )
+
+    def tell_removed_on(self, done: asyncio.Future[Any], ids: list[str], reason: str) -> None:
+        """Frame the `entity_removed` events now, while the commit runs, and deliver them the
+        moment it lands (before the reply, whose callback is added later): viewers are told
+        only what is durable, and a mass removal costs them no wait beyond its commit."""
+        told = self.prepare_removed(ids, reason)
+        if told is not None:
+            done.add_done_callback(
+                lambda f: None if f.cancelled() or f.exception() else self.deliver(told)
+            )
 
     def deliver(self, prepared: bytes | None) -> None:
         """Send what `prepare_removed` made to every viewer (removals are never muted)."""

@@ -1,7 +1,8 @@
-"""The operators' powers, carried out: find, remove, kick, ban, unban, locate.
+"""The operators' powers over the world and its avatars: find, remove, kick, locate.
 
 Both the WebSocket ops and the operator HTTP API call these after checking the caller's
 capability; every action lands in the room log with actor, target, reason and time.
+(Bans are in `bans`.)
 """
 
 from __future__ import annotations
@@ -13,38 +14,12 @@ import attrs
 
 from entities import Entity, fields
 from entities.errors import BadRequest, NotFound
-from entities.tokens import is_token
 
-from .domain import Committing, Domain
-from .store import bans as ban_rows
-from .store import entities as entity_rows
-from .store import log as roomlog
+from .commits import Committing
+from .domain import Domain
+from .entities import forget
 
-__all__ = [
-    "FindQuery",
-    "find",
-    "remove",
-    "kick",
-    "ban",
-    "unban",
-    "locate",
-    "token_arg",
-    "close_reason",
-]
-
-
-def token_arg(value: Any, name: str) -> str:
-    if not is_token(value):
-        raise BadRequest(f"{name} must be an owner token (32 characters of a-z and 2-7)")
-    return value
-
-
-def reason_arg(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or len(value) > 1000:
-        raise BadRequest("reason must be a string of at most 1000 characters")
-    return value
+__all__ = ["FindQuery", "find", "remove", "kick", "kick_logged", "locate", "close_reason"]
 
 
 @attrs.frozen
@@ -66,8 +41,8 @@ class FindQuery:
             invisible = fields.boolean(invisible, "invisible")
         owner, creator = args.get("owner"), args.get("creator")
         return cls(
-            owner=None if owner is None else token_arg(owner, "owner"),
-            creator=None if creator is None else token_arg(creator, "creator"),
+            owner=None if owner is None else fields.token(owner, "owner"),
+            creator=None if creator is None else fields.token(creator, "creator"),
             area=area,
             invisible=invisible,
         )
@@ -129,21 +104,18 @@ def remove(
     """Remove entities by id, or everything of an owner or of a creator."""
     world = domain.world
     if ids is not None:
-        removed, target_desc, by = domain.remove_from_world(ids), f"{len(ids)} ids", "ids"
+        removed = [eid for eid in ids if world.remove(eid) is not None]
+        target_desc, by = f"{len(ids)} ids", "ids"
     elif owner is not None:
         removed, target_desc, by = world.remove_owned(owner), owner, "owner"
     elif creator is not None:
-        removed = domain.remove_from_world(list(world.created_by(creator)))
+        removed = [eid for eid in list(world.created_by(creator)) if world.remove(eid)]
         target_desc, by = creator, "creator"
     else:
         raise BadRequest("remove needs entities, owner or creator")
-    record = {
-        "kind": "remove",
-        "actor": actor,
-        "target": target_desc,
-        "body": {"removed": len(removed), "reason": reason, "by": by},
-    }
-    done = domain.delete_entities(removed, "removed", record)
+    forget(domain, removed, "removed")
+    body = {"removed": len(removed), "reason": reason, "by": by}
+    done = domain.roomlog.record("remove", actor, target_desc, body)
     return Committing(done, lambda: {"removed": len(removed)})
 
 
@@ -170,49 +142,10 @@ def kick(domain: Domain, token: str, reason: str, code: int = 4002) -> int:
 
 
 def kick_logged(domain: Domain, actor: str, token: str, reason: str) -> Committing:
+    """An operator's kick: `not_found` when the avatar is not connected; logged."""
     if not kick(domain, token, reason):
         raise NotFound("that avatar is not connected")
-    return Committing(domain.record("kick", actor, token, {"reason": reason}), dict)
-
-
-def ban(
-    domain: Domain,
-    actor: str,
-    token: str,
-    reason: str,
-    duration: float | None = None,
-    keep_entities: bool = False,
-) -> Committing:
-    """Ban a token: refuse its hellos, kick its sessions, remove its entities; one commit."""
-    now = domain.clock()
-    expires_at = None if duration is None else now + duration
-    domain.bans.add(token, expires_at)
-    removed = [] if keep_entities else domain.world.remove_owned(token)
-    body = {"reason": reason, "expires_at": expires_at, "removed": len(removed)}
-
-    def write(conn: Any) -> None:
-        ban_rows.save(conn, token, reason, actor, now, expires_at)
-        if removed:
-            entity_rows.delete_owned_by(conn, token)
-        roomlog.append(conn, now, kind="ban", actor=actor, target=token, body=body)
-
-    kick(domain, token, reason, code=4003)
-    done = domain.commit(write)
-    domain.tell_removed_on_commit(done, removed, "banned")
-    return Committing(done, lambda: {"removed": len(removed)})
-
-
-def unban(domain: Domain, actor: str, token: str) -> Committing:
-    """Lift a ban; lifting one that is not there is fine."""
-    was = domain.bans.remove(token)
-    now = domain.clock()
-
-    def write(conn: Any) -> None:
-        ban_rows.delete(conn, token)
-        body = {"was_banned": was}
-        roomlog.append(conn, now, kind="unban", actor=actor, target=token, body=body)
-
-    return Committing(domain.commit(write), dict)
+    return Committing(domain.roomlog.record("kick", actor, token, {"reason": reason}), dict)
 
 
 def locate(domain: Domain) -> list[dict[str, Any]]:

@@ -6,39 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
+from .bans import lift_expired
 from .domain import Domain
-from .store import bans as ban_rows
+from .entities import forget
 
-__all__ = ["run_expiry"]
+__all__ = ["run_expiry", "expire_due"]
 
 log = logging.getLogger(__name__)
 
 # Removals per commit, so a mass expiry never holds the writer for long.
 BATCH = 20_000
+# Seconds between sweeps of idle rate buckets (a full bucket carries no information).
+BUCKET_SWEEP = 60.0
 
 
 def expire_due(domain: Domain, now: float) -> tuple[list[str], asyncio.Future[Any] | None]:
     """Drop due entities from the world and queue their deletion; returns the ids removed."""
-    due = domain.world.expiry.pop_due(now, BATCH)
-    removed = domain.remove_from_world(due)
+    world = domain.world
+    removed = [eid for eid in world.expiry.pop_due(now, BATCH) if world.remove(eid) is not None]
     if not removed:
         return removed, None
-    return removed, domain.delete_entities(removed, "expired")
-
-
-def _delete_bans(tokens: list[str]) -> Callable[[Any], None]:
-    def write(conn: Any) -> None:
-        for token in tokens:
-            ban_rows.delete(conn, token)
-
-    return write
-
-
-# Seconds between sweeps of idle rate buckets (a full bucket carries no information).
-BUCKET_SWEEP = 60.0
+    return removed, forget(domain, removed, "expired")
 
 
 async def run_expiry(domain: Domain) -> None:
@@ -55,10 +45,7 @@ async def run_expiry(domain: Domain) -> None:
             removed, done = expire_due(domain, now)
             if done is not None:
                 await done  # viewers are told as it lands
-            lifted = domain.bans.pop_expired(now)
-            if lifted:
-                await domain.commit(_delete_bans(lifted))
-                domain.record("ban_expired", None, None, {"tokens": lifted})
+            await lift_expired(domain, now)
         except Exception:
             log.exception("expiry pass failed; retrying")
         if len(removed) == BATCH:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from permissions._report import short_token
+from permissions import describe_changes, summary
+from permissions.describe import short_token
 from tests.permissions.policy_helpers import make_token, policy_from
 
 T1, T2, T3, T4 = (make_token(n) for n in range(1, 5))
@@ -28,18 +29,18 @@ scopes = ["blacklist:read"]
 
 
 def test_no_changes():
-    assert policy_from(BASE).describe_changes(policy_from(BASE)) == []
+    assert describe_changes(policy_from(BASE), policy_from(BASE)) == []
 
 
 def test_demotion():
     newer = BASE.replace(f'"{T2}" = "moderator"', f'"{T2}" = "visitor"')
-    lines = policy_from(BASE).describe_changes(policy_from(newer))
+    lines = describe_changes(policy_from(BASE), policy_from(newer))
     assert lines == [f"member {T2[:8]}… role moderator -> visitor"]
 
 
 def test_members_added_and_removed():
     newer = BASE.replace(f'"{T2}" = "moderator"', f'"{T3}" = "moderator"')
-    lines = policy_from(BASE).describe_changes(policy_from(newer))
+    lines = describe_changes(policy_from(BASE), policy_from(newer))
     assert lines == [
         f"member {short_token(T3)} added as moderator",
         f"member {short_token(T2)} removed (was moderator)",
@@ -50,14 +51,14 @@ def test_list_edits():
     newer = BASE.replace(f'blacklist = ["{T4}"]', f'blacklist = ["{T4}", "{T1}", "group:builders"]')
     newer += f'[scripts]\nwhitelist = ["{T2}"]\nsources = ["https://s.example/"]\n'
     newer += f'[access]\nblacklist = ["{T3}"]\n'
-    lines = policy_from(BASE).describe_changes(policy_from(newer))
+    lines = describe_changes(policy_from(BASE), policy_from(newer))
     assert lines == [
         "access blacklist +1 token",
         "rez blacklist +1 token +group:builders",
         "scripts whitelist +1 token",
         "scripts sources +https://s.example/",
     ]
-    back = policy_from(newer).describe_changes(policy_from(BASE))
+    back = describe_changes(policy_from(newer), policy_from(BASE))
     assert "rez blacklist -1 token -group:builders" in back
 
 
@@ -68,7 +69,7 @@ def test_role_group_domain_and_key_edits():
         .replace('scopes = ["blacklist:read"]', 'scopes = ["bans:read"]')
     ) + '[roles.builder]\nrez = "permanent"\n'
     newer = newer.replace('role = "visitor"', 'role = "builder"')
-    lines = policy_from(BASE).describe_changes(
+    lines = describe_changes(policy_from(BASE),
         policy_from(newer, domain='[domain]\nid = "test"\naccess = "whitelist"\n')
     )
     assert lines == [
@@ -84,7 +85,7 @@ def test_role_group_domain_and_key_edits():
 def test_many_member_changes_are_counted():
     many = "\n".join(f'"{make_token(n)}" = "moderator"' for n in range(100, 150))
     newer = BASE.replace("[members]", "[members]\n" + many)
-    lines = policy_from(BASE).describe_changes(policy_from(newer))
+    lines = describe_changes(policy_from(BASE), policy_from(newer))
     assert lines == ["members: 50 added, 0 removed, 0 changed role"]
 
 
@@ -92,19 +93,19 @@ def test_signer_and_key_lifecycle(signer_pub):
     newer = BASE.replace(f'members = ["{T3}"]', f'members = ["{T3}"]\nsigner = "{signer_pub}"')
     newer = newer.replace(KEY, hashlib.sha256(b"rotated").hexdigest())
     newer += '[groups.new]\nrole = "visitor"\n'
-    lines = policy_from(BASE).describe_changes(policy_from(newer))
+    lines = describe_changes(policy_from(BASE), policy_from(newer))
     assert lines == [
         "group builders: signer added",
         "group new added: role visitor, 0 members",
         "api key ci: key replaced",
     ]
     gone = policy_from(BASE.split("[api_keys.ci]")[0])
-    assert policy_from(BASE).describe_changes(gone) == ["api key ci removed"]
+    assert describe_changes(policy_from(BASE), gone) == ["api key ci removed"]
 
 
 def test_summary_lines(signer_pub):
     text = BASE.replace(f'members = ["{T3}"]', f'members = ["{T3}"]\nsigner = "{signer_pub}"')
-    lines = policy_from(text).summary()
+    lines = summary(policy_from(text))
     assert lines == [
         "domain test: access open, temporary entities 60 s by default, at most 600 s; "
         "lineage rez 20/s",

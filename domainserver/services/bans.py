@@ -1,0 +1,106 @@
+"""Bans by token (contract §2.4, §3.2): impose and lift them, and read them back.
+
+Both transports call these: the WebSocket `ban`/`unban` ops, the blacklist API for domain
+scripts, and the operator API. A ban kicks, removes and logs the same way from either.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import attrs
+
+from ..store import bans as ban_rows
+from ..store import entities as entity_rows
+from .commits import Committing
+from .domain import Domain
+from .moderation import kick
+
+__all__ = ["BanEntry", "ban", "unban", "lift_expired", "tokens_page", "entries_page", "entry"]
+
+
+@attrs.frozen
+class BanEntry:
+    """A ban in force as the operator sees it (never shown to domain scripts)."""
+
+    token: str
+    reason: str
+    actor: str | None
+    created_at: float
+    expires_at: float | None
+
+    @classmethod
+    def from_row(cls, row: ban_rows.BanRow) -> BanEntry:
+        token, reason, actor, created_at, expires_at = row
+        return cls(token, reason, actor, created_at, expires_at)
+
+    def to_wire(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def ban(
+    domain: Domain,
+    actor: str,
+    token: str,
+    reason: str,
+    duration: float | None = None,
+    keep_entities: bool = False,
+) -> Committing:
+    """Ban a token: refuse its hellos, kick its sessions, remove its entities; one commit."""
+    now = domain.clock()
+    expires_at = None if duration is None else now + duration
+    domain.bans.add(token, expires_at)
+    removed = [] if keep_entities else domain.world.remove_owned(token)
+    kick(domain, token, reason, code=4003)
+    writes = domain.writes
+    writes.commit(partial(ban_rows.save, token=token, reason=reason, actor=actor,
+                          created_at=now, expires_at=expires_at))  # fmt: skip
+    if removed:
+        writes.commit(partial(entity_rows.delete_owned_by, owner=token))
+    body = {"reason": reason, "expires_at": expires_at, "removed": len(removed)}
+    done = domain.roomlog.record("ban", actor, token, body)
+    domain.sessions.tell_removed_on(done, removed, "banned")
+    return Committing(done, lambda: {"removed": len(removed)})
+
+
+def unban(domain: Domain, actor: str, token: str) -> Committing:
+    """Lift a ban; lifting one that is not there is fine."""
+    was = domain.bans.remove(token)
+    domain.writes.commit(partial(ban_rows.delete, token=token))
+    done = domain.roomlog.record("unban", actor, token, {"was_banned": was})
+    return Committing(done, dict)
+
+
+async def lift_expired(domain: Domain, now: float) -> list[str]:
+    """Lift the timed bans that are due; returns their tokens once the lift is committed."""
+    lifted = domain.bans.pop_expired(now)
+    if lifted:
+
+        def write(conn: Any) -> None:
+            for token in lifted:
+                ban_rows.delete(conn, token)
+
+        domain.writes.commit(write)
+        await domain.roomlog.record("ban_expired", None, None, {"tokens": lifted})
+    return lifted
+
+
+async def tokens_page(domain: Domain, after: str | None, limit: int) -> list[str]:
+    """Banned tokens in token order after `after` (the blacklist API: tokens only)."""
+    now = domain.clock()
+    return await domain.store.read_async(lambda c: ban_rows.page_tokens(c, after, limit, now))
+
+
+async def entries_page(domain: Domain, after: str | None, limit: int) -> list[BanEntry]:
+    """Bans in force in token order after `after`, with reasons (the operator API)."""
+    now = domain.clock()
+    rows = await domain.store.read_async(lambda c: ban_rows.page_bans(c, after, limit, now))
+    return [BanEntry.from_row(r) for r in rows]
+
+
+async def entry(domain: Domain, token: str) -> BanEntry | None:
+    """The ban in force on `token`, or None."""
+    now = domain.clock()
+    row = await domain.store.read_async(lambda c: ban_rows.get(c, token, now))
+    return None if row is None else BanEntry.from_row(row)

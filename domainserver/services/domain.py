@@ -1,0 +1,89 @@
+"""The domain: the one object that holds live state (world, policy, bans, mutes, sessions)
+and the services' shared handles (writes, the room log, ids). What is done with that state
+lives in the service module named for its noun."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from entities import LifetimeRule, MuteSet, RateBuckets, World
+from entities.errors import RateLimited, ScriptNotAllowed
+from permissions import BanList, Grant, Policy
+
+from ..config import ServerConfig
+from ..store import Store
+from .commits import Writes
+from .ids import EntityIds
+from .roomlog import RoomLog
+from .sessions import SessionRegistry
+
+__all__ = ["Domain"]
+
+
+class Domain:
+    def __init__(
+        self,
+        config: ServerConfig,
+        policy: Policy,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.store = store
+        self.clock = clock
+        self.world = World()
+        self.sessions = SessionRegistry()
+        self.buckets = RateBuckets()
+        self.bans = BanList()
+        self.mutes: dict[str, MuteSet] = {}
+        self.ids = EntityIds()
+        self.writes = Writes(store)
+        self.roomlog = RoomLog(self.writes, store, clock)
+
+    # Policy-derived answers
+
+    def grant_for(self, token: str, credential_groups: frozenset[str] = frozenset()) -> Grant:
+        return self.policy.grant_for(token, credential_groups)
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        """Install a policy (at start and on every reload) with the rules derived from it."""
+        self._policy = policy
+        d = policy.domain
+        self._lifetime_rules = {
+            temporary_only: LifetimeRule(
+                temporary_only=temporary_only,
+                default_temp=d.default_temp_lifetime,
+                max_temp=d.max_temp_lifetime,
+            )
+            for temporary_only in (False, True)
+        }
+
+    def lifetime_rule(self, grant: Grant) -> LifetimeRule:
+        return self._lifetime_rules[grant.role.rez == "temporary"]
+
+    def script_checker(self, grant: Grant) -> Callable[[str], None]:
+        def check(source: str) -> None:
+            if not grant.may_script:
+                raise ScriptNotAllowed("you may not run scripts here")
+            if not self.policy.script_source_allowed(source):
+                raise ScriptNotAllowed("scripts must come from an allowed source")
+
+        return check
+
+    def take_chat_budget(self, token: str, rate: float) -> None:
+        if not self.buckets.take("chat:" + token, rate, self.clock()):
+            raise RateLimited("chat rate limit")
+
+    def mutes_of(self, token: str) -> MuteSet:
+        """The mute set of a token; every session of that token shares it."""
+        mutes = self.mutes.get(token)
+        if mutes is None:
+            mutes = self.mutes[token] = MuteSet()
+        return mutes

@@ -1,0 +1,45 @@
+"""The room log as the services use it: append a record in a commit, read pages, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from ..store import Store
+from ..store import log as log_rows
+from ..store.log import LogRecord
+from .commits import Writes
+
+__all__ = ["RoomLog", "LogRecord"]
+
+
+class RoomLog:
+    """Append-only and hash-chained (see `store.log`); every write goes through `Writes`."""
+
+    def __init__(self, writes: Writes, store: Store, clock: Callable[[], float]) -> None:
+        self._writes = writes
+        self._store = store
+        self._clock = clock
+
+    def record(
+        self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]
+    ) -> asyncio.Future[Any]:
+        """Append one record, in the same commit as whatever was queued with it."""
+        at = self._clock()
+        return self._writes.commit(
+            lambda c: log_rows.append(c, at, kind=kind, actor=actor, target=target, body=body)
+        )
+
+    async def page(self, limit: int, before: int | None) -> list[LogRecord]:
+        """Up to `limit` records, newest first, older than seq `before` when given."""
+        return await self._store.read_async(lambda c: log_rows.recent(c, limit, before))
+
+    async def verify(self) -> tuple[int | None, int]:
+        """(the first seq whose hash breaks the chain or None, the last seq)."""
+
+        def check(conn: sqlite3.Connection) -> tuple[int | None, int]:
+            return log_rows.verify(conn), log_rows.last_seq(conn)
+
+        return await self._store.read_async(check)
