@@ -1,0 +1,33 @@
+"""The `domainserver` command: serve, check a permissions file, and make keys and credentials.
+
+Each subcommand lives in a module of this package with a `register(sub)` that adds its
+parser; add a new one to COMMANDS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import keys, policy, serve
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = (serve, policy, keys)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="domainserver", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
