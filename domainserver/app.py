@@ -7,13 +7,15 @@ import contextlib
 import logging
 import signal
 import sys
+import time
+import weakref
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from permissions import Policy, default_policy, load_policy
 
-from .appkeys import CONFIG, DOMAIN
+from .appkeys import CONFIG, DOMAIN, SOCKETS
 from .config import ServerConfig
 from .http import add_http_routes
 from .services.domain import Domain
@@ -42,9 +44,13 @@ def setup(app: web.Application, config: ServerConfig, prefix: str = "") -> None:
     """
     policy = load_configured_policy(config)
     app[CONFIG] = config
+    app[SOCKETS] = weakref.WeakSet()
     app.router.add_get(prefix + "/ws", websocket_handler)
     add_http_routes(app, prefix)
     app.cleanup_ctx.append(lambda app: _domain_lifecycle(app, config, policy))
+    # on_shutdown runs before aiohttp waits for open requests (a WebSocket is one that never
+    # ends by itself): viewers are told 1001 first, so that wait is short.
+    app.on_shutdown.append(_going_away)
 
 
 def create_app(config: ServerConfig) -> web.Application:
@@ -71,9 +77,9 @@ async def _domain_lifecycle(
     ]
     loop = asyncio.get_running_loop()
     hup = False
-    if config.handle_signals and config.permissions_path is not None:
+    if config.handle_signals:  # on the embedded default too: there it is a logged no-op
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, reload_policy, domain)
+            loop.add_signal_handler(signal.SIGHUP, reload_policy, domain, "SIGHUP")
             hup = True
     try:
         yield
@@ -86,3 +92,29 @@ async def _domain_lifecycle(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.to_thread(store.close)
+
+
+async def _going_away(app: web.Application) -> None:
+    """Close every viewer socket with 1001, and wait (at most `shutdown_timeout`) until the
+    sessions have ended, so that aiohttp's own shutdown wait finds nothing left to wait for."""
+    config = app[CONFIG]
+    domain = app.get(DOMAIN)
+    sessions = list(domain.sessions) if domain is not None else []
+    for session in sessions:
+        session.close(1001, "server shutting down")
+    in_session = {session.ws for session in sessions}
+    handshaking = [ws for ws in app[SOCKETS] if ws not in in_session and not ws.closed]
+    closing = [
+        asyncio.ensure_future(ws.close(code=1001, message=b"server shutting down"))
+        for ws in handshaking
+    ]
+    deadline = time.monotonic() + config.shutdown_timeout
+    while time.monotonic() < deadline and (
+        (domain is not None and len(domain.sessions)) or not all(c.done() for c in closing)
+    ):
+        await asyncio.sleep(0.02)
+    for c in closing:
+        c.cancel()
+    await asyncio.gather(*closing, return_exceptions=True)
+    if sessions:
+        log.info("shutdown: %d viewer(s) told 1001", len(sessions))

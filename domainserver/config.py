@@ -26,3 +26,5 @@ class ServerConfig:
     # up to 5 ms for every hand-over, which caps group commit at a few hundred per second.
     gil_switch_interval: float | None = 0.0005
     handle_signals: bool = True  # SIGHUP reloads; off when mounted into a host that owns signals
+    # Seconds viewers get to answer the 1001 close at shutdown before they are dropped.
+    shutdown_timeout: float = 2.0

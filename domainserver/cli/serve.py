@@ -41,7 +41,14 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     # run_app turns SIGTERM and SIGINT into a clean shutdown: sessions closed, store flushed.
     try:
-        web.run_app(app, host=args.host, port=args.port, print=lambda s: print(s, flush=True))
+        web.run_app(
+            app,
+            host=args.host,
+            port=args.port,
+            print=lambda s: print(s, flush=True),
+            # Viewers were already told 1001 (app.on_shutdown); this bounds what is left.
+            shutdown_timeout=config.shutdown_timeout,
+        )
     except (sqlite3.Error, StoreError) as exc:
         print(f"domainserver: cannot use the database {args.db}: {exc}", file=sys.stderr)
         return 2

@@ -17,10 +17,16 @@ __all__ = ["reload_policy", "watch_policy_file"]
 log = logging.getLogger(__name__)
 
 
-def reload_policy(domain: Domain) -> bool:
-    """Load the permissions file again and apply it; False (and logged) when it is refused."""
+def reload_policy(domain: Domain, trigger: str = "file change") -> bool:
+    """Load the permissions file again and apply it; False (and logged) when it is refused,
+    or when the server runs on the embedded default (there is no file to read)."""
     path = domain.config.permissions_path
     if path is None:
+        log.info(
+            "%s: running on the embedded default policy, nothing to reload "
+            "(start with --permissions FILE to use your own)",
+            trigger,
+        )
         return False
     try:
         new = load_policy(path)

@@ -25,7 +25,7 @@ from entities.errors import (
 )
 from permissions import verify_credentials
 
-from ..appkeys import DOMAIN
+from ..appkeys import DOMAIN, SOCKETS
 from ..protocol.codec import (
     PackedField,
     Request,
@@ -80,6 +80,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         max_msg_size=max(config.max_frame * 16, 1 << 20), heartbeat=30, compress=False
     )
     await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
     transport = request.transport
     if transport is None:
         return ws
