@@ -70,6 +70,8 @@ class Client:
         self.challenge: dict[str, Any] = {}
         self.hello: dict[str, Any] = {}
         self.close_code: int | None = None
+        self.reply_order: list[int] = []
+        """The request id of every reply, in the order the replies arrived."""
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
@@ -123,6 +125,7 @@ class Client:
                     continue
                 message = msgpack.unpackb(msg.data)
                 if "re" in message:
+                    self.reply_order.append(message["re"])
                     future = self._pending.pop(message["re"], None)
                     if future is not None and not future.done():
                         future.set_result(message)

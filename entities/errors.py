@@ -13,10 +13,13 @@ DomainError
  ├── OwnerImmutable      owner_immutable     409  tried to change owner/creator/id/...
  ├── QuotaExceeded       quota_exceeded      429  over max_entities
  ├── RateLimited         rate_limited        429  over a rate budget
- └── ScriptNotAllowed    script_not_allowed  403  script permission or source refused
+ ├── ScriptNotAllowed    script_not_allowed  403  script permission or source refused
+ └── ServerFault         internal            500  the server failed, not the request
+                                                  (logged under the id in the message)
 
 The WebSocket renders `code` and `message` into an error reply; HTTP uses `status`.
-Anything that is not a DomainError is an internal error: logged, never shown.
+Anything that is not a DomainError is a server fault: logged with an id, and answered as
+`ServerFault` naming that id, never as the client's `bad_request` and never with a traceback.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "ScriptNotAllowed",
+    "ServerFault",
     "ERROR_CODES",
 ]
 
@@ -105,6 +109,14 @@ class RateLimited(DomainError):
 
 class ScriptNotAllowed(DomainError):
     code, status = "script_not_allowed", 403
+
+
+class ServerFault(DomainError):
+    code, status = "internal", 500
+
+    @classmethod
+    def logged_as(cls, fault_id: str) -> ServerFault:
+        return cls(f"server fault, not a fault of your request (logged as {fault_id}); try again")
 
 
 ERROR_CODES: frozenset[str] = frozenset(cls.code for cls in DomainError.__subclasses__())

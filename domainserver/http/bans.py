@@ -60,8 +60,8 @@ async def add_ban(request: web.Request) -> web.Response:
     keep = fields.boolean(body.get("keep_entities", False), "keep_entities")
     domain = request.app[DOMAIN]
     outcome = bans.ban(domain, actor, token, reason, duration=duration, keep_entities=keep)
-    expires_at = domain.bans.expires_at(token)
     reply = await settle(outcome)
+    expires_at = domain.bans.expires_at(token)
     return json_reply({"token": token, "removed": reply["removed"], "expires_at": expires_at})
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import attrs
 
 from ..store import bans as ban_rows
-from ..store import entities as entity_rows
 from .commits import Committing
 from .domain import Domain
+from .entities import forget_owned
 from .moderation import kick
 
 __all__ = ["BanEntry", "ban", "unban", "lift_expired", "tokens_page", "entries_page", "entry"]
@@ -47,33 +47,54 @@ def ban(
     duration: float | None = None,
     keep_entities: bool = False,
 ) -> Committing:
-    """Ban a token: refuse its hellos, kick its sessions, remove its entities; one commit."""
+    """Ban a token: once committed, refuse its hellos, kick its sessions (4003) and remove
+    its entities (unless `keep_entities`); one unit with its room-log record."""
     now = domain.clock()
     expires_at = None if duration is None else now + duration
-    domain.bans.add(token, expires_at)
-    removed = [] if keep_entities else domain.world.remove_owned(token)
-    kick(domain, token, reason, code=4003)
-    writes = domain.writes
-    writes.commit(partial(ban_rows.save, token=token, reason=reason, actor=actor,
-                          created_at=now, expires_at=expires_at))  # fmt: skip
-    if removed:
-        writes.commit(partial(entity_rows.delete_owned_by, owner=token))
-    body = {"reason": reason, "expires_at": expires_at, "removed": len(removed)}
-    done = domain.roomlog.record("ban", actor, token, body)
-    domain.sessions.tell_removed_on(done, removed, "banned")
+    pending = domain.pending
+    save = partial(ban_rows.save, token=token, reason=reason, actor=actor,
+                   created_at=now, expires_at=expires_at)  # fmt: skip
+    body = {
+        "reason": reason,
+        "expires_at": expires_at,
+        "removed": 0 if keep_entities else domain.world.count_owned(token),
+    }
+    record = domain.roomlog.entry("ban", actor, token, body)
+
+    def impose() -> None:
+        domain.bans.add(token, expires_at)
+        kick(domain, token, reason, code=4003)
+
+    def after(_: bool) -> None:
+        pending.bans[token] -= 1
+        if pending.bans[token] <= 0:
+            del pending.bans[token]
+
+    pending.bans[token] += 1  # its rezzes in flight meanwhile are refused
+    removed: list[str] = []
+    if keep_entities:
+        done = domain.writes.commit(save, record, apply=impose, after=after)
+    else:
+        done, removed = forget_owned(domain, token, "banned", save, record, first=impose)
+        done.add_done_callback(lambda _: after(True))
     return Committing(done, lambda: {"removed": len(removed)})
 
 
 def unban(domain: Domain, actor: str, token: str) -> Committing:
-    """Lift a ban; lifting one that is not there is fine."""
-    was = domain.bans.remove(token)
-    domain.writes.commit(partial(ban_rows.delete, token=token))
-    done = domain.roomlog.record("unban", actor, token, {"was_banned": was})
+    """Lift a ban once the lift is committed; lifting one that is not there is fine."""
+    was = domain.bans.is_banned(token, domain.clock())
+    done = domain.writes.commit(
+        partial(ban_rows.delete, token=token),
+        domain.roomlog.entry("unban", actor, token, {"was_banned": was}),
+        apply=lambda: domain.bans.remove(token),
+    )
     return Committing(done, dict)
 
 
 async def lift_expired(domain: Domain, now: float) -> list[str]:
-    """Lift the timed bans that are due; returns their tokens once the lift is committed."""
+    """Lift the timed bans that are due; returns their tokens once the lift is committed.
+    (Expired bans are inactive in memory and in the database alike, so dropping them from
+    memory first never lets the two disagree.)"""
     lifted = domain.bans.pop_expired(now)
     if lifted:
 
@@ -81,8 +102,9 @@ async def lift_expired(domain: Domain, now: float) -> list[str]:
             for token in lifted:
                 ban_rows.delete(conn, token)
 
-        domain.writes.commit(write)
-        await domain.roomlog.record("ban_expired", None, None, {"tokens": lifted})
+        await domain.writes.commit(
+            write, domain.roomlog.entry("ban_expired", None, None, {"tokens": lifted})
+        )
     return lifted
 
 

@@ -1,33 +1,36 @@
-"""Durable changes: writes queued in request order, grouped per loop turn into one store job,
-and the `Committing` answer of an op whose reply waits for its commit."""
+"""Durable changes: each request's writes are one unit, committed atomically under its own
+savepoint; the units queued in one loop turn share one store job. Memory changes run only
+once their unit has committed, so memory never runs ahead of the database."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
 import attrs
 
 from ..protocol.codec import PackedField
-from ..store import Store
 from ..store import entities as entity_rows
 
 __all__ = ["Committing", "Writes", "settle"]
+
+log = logging.getLogger(__name__)
 
 WriteFn = Callable[[Any], Any]
 
 
 @attrs.frozen
 class Committing:
-    """A change already applied in memory whose reply waits for its durable commit.
+    """A change whose memory effect and reply wait for its durable commit.
 
-    Handlers apply changes and queue their write synchronously, so a connection's
-    requests take effect, commit and get replies in the order they were sent.
+    `done` resolves once the unit committed and its memory change was applied (or fails with
+    the reason it did not); `then` renders the reply (and tells the viewers) after that.
     """
 
-    done: asyncio.Future[Any]  # from Writes.commit: one future per group of writes
+    done: asyncio.Future[Any]
     then: Callable[[], dict[str, Any] | PackedField]
 
 
@@ -40,82 +43,154 @@ async def settle(outcome: dict[str, Any] | Committing) -> dict[str, Any]:
     return outcome
 
 
-class _RowBatch:
-    """Entity rows written by one statement; merged while queued in the same loop turn."""
+class _Rows:
+    """Entity rows saved (or ids deleted) by one statement, merged across units."""
 
-    def __init__(self, items: list[Any]) -> None:
+    __slots__ = ("delete", "items")
+
+    def __init__(self, delete: bool, items: list[Any]) -> None:
+        self.delete = delete
         self.items = items
 
-
-class _SaveRows(_RowBatch):
     def __call__(self, conn: Any) -> None:
-        entity_rows.save(conn, self.items)
+        if self.delete:
+            entity_rows.delete(conn, self.items)
+        else:
+            entity_rows.save(conn, self.items)
 
 
-class _DeleteRows(_RowBatch):
-    def __call__(self, conn: Any) -> None:
-        entity_rows.delete(conn, self.items)
+@attrs.define
+class _Unit:
+    ops: list[WriteFn | _Rows]
+    apply: Callable[[], None] | None
+    after: Callable[[bool], None] | None
+    future: asyncio.Future[Any]
 
 
-def _copy_outcome(shared: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
-    if shared.done():
+def _run_ops(conn: Any, ops: Sequence[WriteFn | _Rows]) -> None:
+    for op in ops:
+        op(conn)
+
+
+def _merged(units: list[_Unit]) -> list[WriteFn | _Rows]:
+    """Every op of every unit, in order, consecutive row writes of a kind as one statement."""
+    ops: list[WriteFn | _Rows] = []
+    for unit in units:
+        for op in unit.ops:
+            last = ops[-1] if ops else None
+            if type(op) is _Rows and type(last) is _Rows and last.delete == op.delete:
+                ops[-1] = _Rows(op.delete, last.items + op.items)
+            else:
+                ops.append(op)
+    return ops
+
+
+class _GroupJob:
+    """Runs in the writer thread: all units at once when nothing fails (the fast path, with
+    merged statements); otherwise each unit under its own savepoint, so a unit that raises
+    fails alone. Returns, per unit, None or the exception that failed it."""
+
+    def __init__(self, units: list[_Unit]) -> None:
+        self.units = units
+
+    def __call__(self, conn: Any) -> list[BaseException | None]:
+        conn.execute("SAVEPOINT unit_group")
+        try:
+            _run_ops(conn, _merged(self.units))
+        except Exception:
+            conn.execute("ROLLBACK TO unit_group")
+        else:
+            conn.execute("RELEASE unit_group")
+            return [None] * len(self.units)
+        conn.execute("RELEASE unit_group")
+        results: list[BaseException | None] = []
+        for unit in self.units:
+            conn.execute("SAVEPOINT unit")
+            try:
+                _run_ops(conn, unit.ops)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO unit")
+                results.append(exc)
+            else:
+                results.append(None)
+            conn.execute("RELEASE unit")
+        return results
+
+
+def _finish(unit: _Unit, error: BaseException | None) -> None:
+    if error is None and unit.apply is not None:
+        try:
+            unit.apply()
+        except Exception as exc:  # committed, but memory could not follow: a bug, said loudly
+            log.exception("a committed change could not be applied in memory")
+            error = exc
+    if unit.after is not None:
+        unit.after(error is None)
+    if unit.future.done():
         return
-    if done.cancelled():
-        shared.cancel()
-    elif done.exception() is not None:
-        shared.set_exception(done.exception())  # type: ignore[arg-type]
+    if error is None:
+        unit.future.set_result(None)
     else:
-        shared.set_result(None)
+        unit.future.set_exception(error)
+
+
+def _settle_units(units: list[_Unit], job: asyncio.Future[Any]) -> None:
+    """In commit order: apply each committed unit's memory change, then resolve it."""
+    if job.cancelled():
+        errors: list[BaseException | None] = [asyncio.CancelledError()] * len(units)
+    elif job.exception() is not None:
+        errors = [job.exception()] * len(units)
+    else:
+        errors = job.result()
+    for unit, error in zip(units, errors, strict=True):
+        _finish(unit, error)
 
 
 class Writes:
-    """The one way services write: queued now (keeping request order), durable later."""
+    """The one way services write: queued now (keeping request order), applied to memory and
+    answered once durable."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Any) -> None:
         self.store = store
-        self._group: tuple[list[WriteFn], asyncio.Future[Any]] | None = None
+        self._queued: list[_Unit] | None = None
 
-    def commit(self, fn: WriteFn) -> asyncio.Future[Any]:
-        """Queue a write now (keeping request order); the future resolves once committed.
+    def commit(
+        self,
+        *fns: WriteFn,
+        save: list[Any] | None = None,
+        delete: list[str] | None = None,
+        apply: Callable[[], None] | None = None,
+        after: Callable[[bool], None] | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue one unit: entity rows to `save`, entity ids to `delete`, then `fns`, all or
+        nothing. Once it commits, `apply` changes memory; then `after(committed)` runs
+        whatever happened, and the returned future resolves (or fails with the reason).
 
-        Every write queued during one turn of the event loop goes to the store as a single
-        job, in the order queued, sharing one future: a burst of pipelined requests costs
-        one hand-over to the writer thread, not one each.
+        The units queued during one turn of the event loop go to the store as one job, in
+        order: a burst of pipelined requests costs one hand-over to the writer thread.
         """
-        group = self._group
-        if group is None:
-            group = self._group = ([], asyncio.get_running_loop().create_future())
-            group[1].get_loop().call_soon(self._flush)
-        group[0].append(fn)
-        return group[1]
+        ops: list[WriteFn | _Rows] = []
+        if save:
+            ops.append(_Rows(False, save))
+        if delete:
+            ops.append(_Rows(True, delete))
+        ops.extend(fns)
+        loop = asyncio.get_running_loop()
+        unit = _Unit(ops, apply, after, loop.create_future())
+        if self._queued is None:
+            self._queued = []
+            loop.call_soon(self._flush)
+        self._queued.append(unit)
+        return unit.future
 
     def _flush(self) -> None:
-        group, self._group = self._group, None
-        if group is None:
+        units, self._queued = self._queued, None
+        if not units:
             return
-        fns, shared = group
-
-        def run_all(conn: Any) -> None:
-            for fn in fns:
-                fn(conn)
-
         try:
-            self.store.submit(run_all).add_done_callback(partial(_copy_outcome, shared))
+            job = self.store.submit(_GroupJob(units))
         except Exception as exc:  # the store is closed: nothing of the group is durable
-            shared.set_exception(exc)
-
-    def save_rows(self, rows: list[Any]) -> asyncio.Future[Any]:
-        """Insert or replace entity rows."""
-        return self._merge(_SaveRows, rows)
-
-    def delete_rows(self, ids: list[str]) -> asyncio.Future[Any]:
-        """Delete entity rows by id."""
-        return self._merge(_DeleteRows, ids)
-
-    def _merge(self, kind: type[_RowBatch], items: list[Any]) -> asyncio.Future[Any]:
-        """Queue entity writes; consecutive ones of a kind share one statement (order kept)."""
-        group = self._group
-        if group is not None and group[0] and type(group[0][-1]) is kind:
-            group[0][-1].items.extend(items)  # type: ignore[attr-defined]
-            return group[1]
-        return self.commit(kind(items))
+            for unit in units:
+                _finish(unit, exc)
+            return
+        job.add_done_callback(partial(_settle_units, units))

@@ -14,7 +14,9 @@ from permissions import BanList, Grant, Policy
 from ..config import ServerConfig
 from ..store import Store
 from .commits import Writes
+from .domainkey import DomainKey
 from .ids import EntityIds
+from .pending import PendingChanges
 from .roomlog import RoomLog
 from .sessions import SessionRegistry
 
@@ -34,6 +36,7 @@ class Domain:
         self.store = store
         self.clock = clock
         self.world = World()
+        self.pending = PendingChanges(self.world)
         self.sessions = SessionRegistry()
         self.buckets = RateBuckets()
         self.bans = BanList()
@@ -41,6 +44,8 @@ class Domain:
         self.ids = EntityIds()
         self.writes = Writes(store)
         self.roomlog = RoomLog(self.writes, store, clock)
+        # Signs the room log's checkpoints; made beside the database on first start.
+        self.key = DomainKey.load_or_create(config.db_path)
 
     # Policy-derived answers
 

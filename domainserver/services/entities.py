@@ -4,6 +4,8 @@ and the one way removals are persisted and told to viewers."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import attrs
@@ -19,6 +21,7 @@ from entities.rules import (
 )
 
 from ..protocol.codec import PackedField
+from ..store import entities as entity_rows
 from .commits import Committing
 from .domain import Domain
 from .sessions import Session
@@ -30,30 +33,103 @@ __all__ = [
     "delete",
     "set_override",
     "look",
-    "save",
+    "latest",
     "forget",
+    "forget_owned",
 ]
 
 
 def get(domain: Domain, entity_id: str) -> Entity:
-    """The entity with that id; `not_found` otherwise."""
+    """The committed entity with that id; `not_found` otherwise."""
     entity = domain.world.get(entity_id)
     if entity is None:
         raise NotFound(f"no entity {entity_id}")
     return entity
 
 
-def save(domain: Domain, entities: list[Entity]) -> asyncio.Future[Any]:
-    """Persist new or edited entities."""
-    return domain.writes.save_rows([e.to_row() for e in entities])
+def latest(domain: Domain, entity_id: str) -> Entity:
+    """The entity a write acts on: as the writes queued before it leave it."""
+    entity = domain.pending.latest(entity_id)
+    if entity is None:
+        raise NotFound(f"no entity {entity_id}")
+    return entity
 
 
-def forget(domain: Domain, ids: list[str], reason: str) -> asyncio.Future[Any]:
-    """Delete from the store what the world already dropped; viewers are told (with
-    `reason`) when the commit lands."""
-    done = domain.writes.delete_rows(ids)
+def _put(domain: Domain, entity: Entity, *, new_owner: str | None = None) -> asyncio.Future[Any]:
+    """Queue saving `entity`; it joins the world once committed."""
+    pending, world = domain.pending, domain.world
+    ticket = pending.stage(entity.id, entity, new_owner)
+
+    def apply() -> None:
+        # A replace when the entity is there; an add for a new one (or one whose rez failed
+        # while this edit committed: the row exists now, so memory follows the database).
+        if entity.id in world:
+            world.replace(entity)
+        else:
+            world.add(entity)
+
+    return domain.writes.commit(
+        save=[entity.to_row()],
+        apply=apply,
+        after=lambda _: pending.settle(entity.id, ticket, new_owner),
+    )
+
+
+def forget(
+    domain: Domain, ids: list[str], reason: str, *extra: Callable[[Any], Any]
+) -> asyncio.Future[Any]:
+    """Queue deleting entities (and `extra` writes, such as the room-log record); once
+    committed they leave the world and viewers are told, with `reason`."""
+    pending, world = domain.pending, domain.world
+    tickets = [(eid, pending.stage(eid, None)) for eid in ids]
+
+    def apply() -> None:
+        for eid in ids:
+            world.remove(eid)
+
+    def after(_: bool) -> None:
+        for eid, ticket in tickets:
+            pending.settle(eid, ticket)
+
+    done = domain.writes.commit(*extra, delete=ids, apply=apply, after=after)
     domain.sessions.tell_removed_on(done, ids, reason)
     return done
+
+
+def forget_owned(
+    domain: Domain,
+    owner: str,
+    reason: str,
+    *extra: Callable[[Any], Any],
+    first: Callable[[], None] | None = None,
+) -> tuple[asyncio.Future[Any], list[str]]:
+    """Queue deleting everything `owner` has, in one statement (a ban, a mass removal), and
+    `extra` writes; once committed, `first` runs, then the entities leave the world and the
+    viewers are told. Returns the future and the list the removed ids will fill."""
+    world, sessions = domain.world, domain.sessions
+    doomed = list(world.owned_by(owner))
+    # Framed while the commit runs, so a 100,000-entity ban costs viewers no wait beyond it.
+    told = sessions.prepare_removed(doomed, reason)
+    removed: list[str] = []
+
+    def apply() -> None:
+        if first is not None:
+            first()
+        removed.extend(world.remove_owned(owner))
+
+    def tell(done: asyncio.Future[Any]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        # What the world held at commit differs from what was framed only when other
+        # changes to that owner's entities committed in between.
+        exact = len(removed) == len(doomed) and set(removed) == set(doomed)
+        sessions.deliver(told if exact else sessions.prepare_removed(removed, reason))
+
+    done = domain.writes.commit(
+        partial(entity_rows.delete_owned_by, owner=owner), *extra, apply=apply
+    )
+    done.add_done_callback(tell)
+    return done, removed
 
 
 def _announce(ev: str, domain: Domain, entity: Entity) -> PackedField:
@@ -65,7 +141,7 @@ def _announce(ev: str, domain: Domain, entity: Entity) -> PackedField:
 
 def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
     grant = session.grant
-    if not grant.may_rez:
+    if not grant.may_rez or session.token in domain.pending.bans:
         raise NotAllowed("you may not rez here")
     parent = None
     if wanted.parent is not None:
@@ -76,7 +152,7 @@ def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
     if wanted.script is not None:
         domain.script_checker(grant)(wanted.script)
     role = grant.role
-    if domain.world.count_owned(session.token) >= role.max_entities:
+    if domain.pending.count_owned(session.token) >= role.max_entities:
         raise QuotaExceeded(f"your role may own at most {role.max_entities} entities")
     now = domain.clock()
     buckets = domain.buckets
@@ -93,18 +169,18 @@ def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
     buckets.spend(owner_key, role.rez_per_second, now)
     entity = build_entity(
         wanted,
-        entity_id=domain.ids.new(domain.world),
+        entity_id=domain.ids.new(domain.pending),
         owner=session.token,
         creator=creator,
         now=now,
         rule=domain.lifetime_rule(grant),
     )
-    domain.world.add(entity)
-    return Committing(save(domain, [entity]), lambda: _announce("entity_added", domain, entity))
+    done = _put(domain, entity, new_owner=session.token)
+    return Committing(done, lambda: _announce("entity_added", domain, entity))
 
 
 def edit(domain: Domain, session: Session, entity_id: str, changes: Any) -> Committing:
-    entity = get(domain, entity_id)
+    entity = latest(domain, entity_id)
     grant = session.grant
     new = apply_edit(
         entity,
@@ -113,25 +189,22 @@ def edit(domain: Domain, session: Session, entity_id: str, changes: Any) -> Comm
         domain.lifetime_rule(grant),
         domain.script_checker(grant),
     )
-    domain.world.replace(new)
-    return Committing(save(domain, [new]), lambda: _announce("entity_changed", domain, new))
+    return Committing(_put(domain, new), lambda: _announce("entity_changed", domain, new))
 
 
 def delete(domain: Domain, session: Session, entity_id: str) -> Committing:
-    entity = get(domain, entity_id)
+    entity = latest(domain, entity_id)
     check_owner_or_edit_any(entity, session.actor)
-    domain.world.remove(entity.id)
     return Committing(forget(domain, [entity.id], "deleted"), dict)
 
 
 def set_override(
     domain: Domain, session: Session, entity_id: str, anyone: Any, groups: Any
 ) -> Committing:
-    entity = get(domain, entity_id)
+    entity = latest(domain, entity_id)
     check_owner_or_edit_any(entity, session.actor)
     new = attrs.evolve(entity, override=override_from_wire(anyone, groups))
-    domain.world.replace(new)
-    return Committing(save(domain, [new]), lambda: _announce("entity_changed", domain, new))
+    return Committing(_put(domain, new), lambda: _announce("entity_changed", domain, new))
 
 
 def look(

@@ -24,11 +24,21 @@ BUCKET_SWEEP = 60.0
 
 def expire_due(domain: Domain, now: float) -> tuple[list[str], asyncio.Future[Any] | None]:
     """Drop due entities from the world and queue their deletion; returns the ids removed."""
-    world = domain.world
-    removed = [eid for eid in world.expiry.pop_due(now, BATCH) if world.remove(eid) is not None]
-    if not removed:
-        return removed, None
-    return removed, forget(domain, removed, "expired")
+    world, pending = domain.world, domain.pending
+    due = [eid for eid in world.expiry.pop_due(now, BATCH) if pending.latest(eid) is not None]
+    if not due:
+        return due, None
+    done = forget(domain, due, "expired")
+
+    def retry_if_failed(f: asyncio.Future[Any]) -> None:
+        if f.cancelled() or f.exception() is not None:
+            for eid in due:  # still in the world: due again on the next pass
+                entity = world.get(eid)
+                if entity is not None:
+                    world.expiry.schedule(eid, entity.expires_at)
+
+    done.add_done_callback(retry_if_failed)
+    return due, done
 
 
 async def run_expiry(domain: Domain) -> None:
@@ -41,6 +51,7 @@ async def run_expiry(domain: Domain) -> None:
             domain.buckets.forget_idle(now)
             next_sweep = now + BUCKET_SWEEP
         removed: list[str] = []
+        failed = False
         try:
             removed, done = expire_due(domain, now)
             if done is not None:
@@ -48,9 +59,12 @@ async def run_expiry(domain: Domain) -> None:
             await lift_expired(domain, now)
         except Exception:
             log.exception("expiry pass failed; retrying")
-        if len(removed) == BATCH:
+            failed = True
+        if len(removed) == BATCH and not failed:
             continue
         pending = (domain.world.expiry.next_deadline(), domain.bans.next_expiry())
         deadlines = [d for d in pending if d is not None]
-        delay = tick if not deadlines else min(tick, max(0.0, min(deadlines) - domain.clock()))
+        delay = tick if failed or not deadlines else min(
+            tick, max(0.0, min(deadlines) - domain.clock())
+        )
         await asyncio.sleep(delay)

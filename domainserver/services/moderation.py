@@ -17,7 +17,7 @@ from entities.errors import BadRequest, NotFound
 
 from .commits import Committing
 from .domain import Domain
-from .entities import forget
+from .entities import forget, forget_owned
 
 __all__ = ["FindQuery", "find", "remove", "kick", "kick_logged", "locate", "close_reason"]
 
@@ -101,22 +101,25 @@ def remove(
     creator: str | None = None,
     reason: str = "",
 ) -> Committing:
-    """Remove entities by id, or everything of an owner or of a creator."""
+    """Remove entities by id, or everything of an owner or of a creator, once committed."""
     world = domain.world
     if ids is not None:
-        removed = [eid for eid in ids if world.remove(eid) is not None]
         target_desc, by = f"{len(ids)} ids", "ids"
+        chosen = [eid for eid in dict.fromkeys(ids) if domain.pending.latest(eid) is not None]
     elif owner is not None:
-        removed, target_desc, by = world.remove_owned(owner), owner, "owner"
+        target_desc, by, chosen = owner, "owner", None
     elif creator is not None:
-        removed = [eid for eid in list(world.created_by(creator)) if world.remove(eid)]
-        target_desc, by = creator, "creator"
+        target_desc, by, chosen = creator, "creator", list(world.created_by(creator))
     else:
         raise BadRequest("remove needs entities, owner or creator")
-    forget(domain, removed, "removed")
-    body = {"removed": len(removed), "reason": reason, "by": by}
-    done = domain.roomlog.record("remove", actor, target_desc, body)
-    return Committing(done, lambda: {"removed": len(removed)})
+    count = world.count_owned(owner) if chosen is None else len(chosen)
+    body = {"removed": count, "reason": reason, "by": by}
+    record = domain.roomlog.entry("remove", actor, target_desc, body)
+    if chosen is None:
+        done, removed = forget_owned(domain, owner, "removed", record)  # type: ignore[arg-type]
+        return Committing(done, lambda: {"removed": len(removed)})
+    done = forget(domain, chosen, "removed", record)
+    return Committing(done, lambda: {"removed": len(chosen)})
 
 
 # A WebSocket close frame carries at most 123 bytes of reason; a longer one is a protocol
@@ -143,9 +146,13 @@ def kick(domain: Domain, token: str, reason: str, code: int = 4002) -> int:
 
 def kick_logged(domain: Domain, actor: str, token: str, reason: str) -> Committing:
     """An operator's kick: `not_found` when the avatar is not connected; logged."""
-    if not kick(domain, token, reason):
+    if not any(not s.closing for s in domain.sessions.of_token(token)):
         raise NotFound("that avatar is not connected")
-    return Committing(domain.roomlog.record("kick", actor, token, {"reason": reason}), dict)
+    done = domain.writes.commit(
+        domain.roomlog.entry("kick", actor, token, {"reason": reason}),
+        apply=lambda: kick(domain, token, reason),
+    )
+    return Committing(done, dict)
 
 
 def locate(domain: Domain) -> list[dict[str, Any]]:

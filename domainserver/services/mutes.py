@@ -31,21 +31,28 @@ def covered(domain: Domain, target: MuteTarget) -> int:
 
 
 def mute(domain: Domain, token: str, target: MuteTarget) -> Committing | dict[str, Any]:
-    """Applied in memory now (so the very next event is filtered), acknowledged once durable."""
+    """Filters the token's events from the moment it is committed; acknowledged then."""
     reply = {"muted": covered(domain, target)}
-    if not domain.mutes_of(token).add(target):
+    mutes = domain.mutes_of(token)
+    if target.key in mutes.targets:
         return reply
     blob = msgpack.packb(target.to_wire())
     now = domain.clock()
-    done = domain.writes.commit(lambda c: mute_rows.save(c, token, target.key, blob, now))
+    done = domain.writes.commit(
+        lambda c: mute_rows.save(c, token, target.key, blob, now),
+        apply=lambda: mutes.add(target),
+    )
     return Committing(done, lambda: reply)
 
 
 def unmute(domain: Domain, token: str, target: MuteTarget) -> Committing | dict[str, Any]:
     reply = {"muted": covered(domain, target)}
-    if not domain.mutes_of(token).remove(target):
+    mutes = domain.mutes_of(token)
+    if target.key not in mutes.targets:
         return reply
-    done = domain.writes.commit(lambda c: mute_rows.delete(c, token, target.key))
+    done = domain.writes.commit(
+        lambda c: mute_rows.delete(c, token, target.key), apply=lambda: mutes.remove(target)
+    )
     return Committing(done, lambda: reply)
 
 

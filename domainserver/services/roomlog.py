@@ -23,14 +23,18 @@ class RoomLog:
         self._store = store
         self._clock = clock
 
+    def entry(
+        self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]
+    ) -> Callable[[Any], Any]:
+        """A write appending one record, to commit in the unit of the change it records."""
+        at = self._clock()
+        return lambda c: log_rows.append(c, at, kind=kind, actor=actor, target=target, body=body)
+
     def record(
         self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]
     ) -> asyncio.Future[Any]:
-        """Append one record, in the same commit as whatever was queued with it."""
-        at = self._clock()
-        return self._writes.commit(
-            lambda c: log_rows.append(c, at, kind=kind, actor=actor, target=target, body=body)
-        )
+        """Append one record on its own (for events that change nothing else)."""
+        return self._writes.commit(self.entry(kind, actor, target, body))
 
     async def page(self, limit: int, before: int | None) -> list[LogRecord]:
         """Up to `limit` records, newest first, older than seq `before` when given."""

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import secrets
-from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -22,6 +21,7 @@ from entities.errors import (
     NotAuthenticated,
     QuotaExceeded,
     RateLimited,
+    ServerFault,
 )
 from permissions import verify_credentials
 
@@ -41,6 +41,7 @@ from ..services.domain import Domain
 from ..services.sessions import Session
 from .handshake import Hello
 from .ops import OPS
+from .pipeline import Pipeline
 
 __all__ = ["websocket_handler"]
 
@@ -201,7 +202,20 @@ async def _serve(
     domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: _Abuse
 ) -> None:
     inflight = asyncio.Semaphore(domain.config.max_inflight)
-    pending: set[asyncio.Future[Any]] = set()
+    throttled = False
+
+    def dispatch(request: Request) -> bytes | Committing:
+        nonlocal throttled
+        outcome = _dispatch(domain, session, request)
+        if isinstance(outcome, _Throttled):
+            throttled = True
+        return outcome
+
+    def send(reply: bytes) -> None:
+        inflight.release()
+        session.send(reply)
+
+    pipeline = Pipeline(dispatch, _committed, send)
     handled = 0
     pause = THROTTLE_PAUSE
     async for msg in ws:
@@ -217,81 +231,64 @@ async def _serve(
         if session.closing:
             break
         await inflight.acquire()
-        outcome = _dispatch(domain, session, item)
+        op = OPS.get(item.op)
+        pipeline.submit(item, op is not None and op.writes)
         handled += 1
-        if isinstance(outcome, _Throttled):
+        if throttled:
             # Over its rate or quota: read this socket more slowly, doubling the pause while the
             # refusals go on, so a flood costs the loop almost nothing and TCP pushes back
             # on the sender. One accepted request resets it.
-            inflight.release()
-            session.send(outcome)
+            throttled = False
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_THROTTLE_PAUSE)
             continue
         pause = THROTTLE_PAUSE
         if handled % FAIR_SHARE == 0:
             await asyncio.sleep(0)  # a busy socket never holds the loop for long
-        if isinstance(outcome, Committing):
-            # Requests queued in the same loop turn share one future; the set keeps it once.
-            pending.add(outcome.done)
-            outcome.done.add_done_callback(
-                partial(_committed, session, item, outcome, inflight, pending)
-            )
-        else:
-            inflight.release()
-            session.send(outcome)
-    # Let acknowledged work finish: its commits are already queued.
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
+    # Let received work finish: its commits are already queued, and replies keep their order.
+    await pipeline.idle()
 
 
-def _dispatch(domain: Domain, session: Session, request: Request) -> Any:
-    """Run the op; returns the reply bytes, or the Committing of an op that changed state."""
-    entry = OPS.get(request.op)
+def _fault(request: Request) -> bytes:
+    """A server fault: logged under an id that the reply names, never blamed on the client."""
+    fault_id = secrets.token_hex(6)
+    log.exception("op %s failed (fault %s)", request.op, fault_id)
+    return encode_error_reply(request.id, ServerFault.logged_as(fault_id))
+
+
+def _dispatch(domain: Domain, session: Session, request: Request) -> bytes | Committing:
+    """Run the op; returns the reply bytes, or the Committing of an op that changes state."""
+    op = OPS.get(request.op)
     try:
-        if entry is None:
+        if op is None:
             raise BadRequest(f"unknown op {request.op!r}")
-        handler, cap = entry
-        if cap is not None and not session.grant.has(cap):
-            raise NotAllowed(f"{request.op} needs the {cap} capability")
-        result = handler(domain, session, request)
+        if op.cap is not None and not session.grant.has(op.cap):
+            raise NotAllowed(f"{request.op} needs the {op.cap} capability")
+        result = op.handler(domain, session, request)
     except (RateLimited, QuotaExceeded) as exc:
         return _Throttled(encode_error_reply(request.id, exc))
     except DomainError as exc:
         return encode_error_reply(request.id, exc)
     except Exception:
-        log.exception("op %s failed", request.op)
-        return encode_error_reply(request.id, BadRequest("internal error; logged"))
+        return _fault(request)
     if isinstance(result, Committing):
         return result
     return encode_reply(request.id, result)
 
 
-def _committed(
-    session: Session,
-    request: Request,
-    outcome: Committing,
-    inflight: asyncio.Semaphore,
-    pending: set[asyncio.Future[Any]],
-    done: asyncio.Future[Any],
-) -> None:
-    """Reply once the op's change is durable (a callback, not a task per request)."""
-    pending.discard(done)
-    inflight.release()
+def _committed(request: Request, outcome: Committing, done: asyncio.Future[Any]) -> bytes:
+    """The reply of an op whose change has committed (or failed to)."""
     try:
         if done.cancelled():
-            raise BadRequest("cancelled")
+            raise asyncio.CancelledError
         exc = done.exception()
         if exc is not None:
             raise exc
         result = outcome.then()
         if isinstance(result, PackedField):
-            reply = encode_reply_packed(request.id, result.name, result.packed)
-        else:
-            reply = encode_reply(request.id, result)
+            return encode_reply_packed(request.id, result.name, result.packed)
+        return encode_reply(request.id, result)
     except DomainError as exc:
-        reply = encode_error_reply(request.id, exc)
-    except Exception:
-        log.exception("op %s failed", request.op)
-        reply = encode_error_reply(request.id, BadRequest("internal error; logged"))
-    session.send(reply)
+        return encode_error_reply(request.id, exc)
+    except BaseException:  # the store failed it, or rendering did: the server's fault
+        return _fault(request)

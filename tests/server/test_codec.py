@@ -84,8 +84,10 @@ def test_reply_and_error_shapes():
     assert msgpack.unpackb(encode_event("chat", {"text": "t"})) == {"ev": "chat", "text": "t"}
 
 
-def test_error_codes_are_the_contracts():
-    assert ERROR_CODES == {
+def test_error_codes_are_the_contracts_and_one_for_server_faults():
+    # The contract's codes, plus `internal` for a fault of the server (docs/PROTOCOL_NOTES.md):
+    # a client must never be told its request was bad when the server failed.
+    assert ERROR_CODES - {"internal"} == {
         "bad_request",
         "bad_frame",
         "too_large",

@@ -307,5 +307,7 @@ async def test_pipelined_requests_reply_in_order(harness, people):
     delete = t.submit("delete", entity=target)
     get_after = t.submit("get", entity=target)
     edit, get, delete, get_after = await asyncio.gather(edit, get, delete, get_after)
+    # Answered in the order sent, not in the order they happened to finish.
+    assert t.reply_order[-54:] == [r["re"] for r in [*replies, edit, get, delete, get_after]]
     assert edit["ok"] and get["entity"]["props"] == {"v": 2}
     assert delete["ok"] and get_after["error"]["code"] == "not_found"
