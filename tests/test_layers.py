@@ -19,17 +19,20 @@ RULES: dict[str, set[str]] = {
     "entities": set(),
     "permissions": {"entities"},
     "domainserver.protocol": {"entities"},
-    "domainserver.store": set(),
+    "domainserver.evidence": set(),
+    "domainserver.store": {"domainserver.evidence"},
     "domainserver.config": {"domainserver.protocol"},
     "domainserver.services": CORE
-    | {"domainserver.protocol", "domainserver.store", "domainserver.config"},
+    | {"domainserver.protocol", "domainserver.store", "domainserver.config",
+       "domainserver.evidence"},
     "domainserver.appkeys": {"domainserver.services", "domainserver.config"},
     "domainserver.wire": CORE
     | {"domainserver.protocol", "domainserver.services", "domainserver.appkeys"},
     "domainserver.http": CORE | {"domainserver.services", "domainserver.appkeys"},
     "domainserver.client": {"entities", "domainserver.protocol"},
     "domainserver.cli": CORE
-    | {"domainserver.app", "domainserver.config", "domainserver.store", "domainserver.services"},
+    | {"domainserver.app", "domainserver.config", "domainserver.store", "domainserver.services",
+       "domainserver.evidence"},
     # The composition root assembles everything.
     "domainserver.app": CORE
     | {
