@@ -5,6 +5,10 @@ the file."""
 from .banlist import BanList
 from .credentials import (
     MAX_CREDENTIALS,
+    CredentialCheck,
+    check_credentials,
+    credential_bytes,
+    credential_text,
     decode_public_key,
     encode_public_key,
     generate_signer,
@@ -13,6 +17,7 @@ from .credentials import (
     verify_credentials,
 )
 from .describe import describe_changes, summary
+from .edit import add_api_key
 from .model import (
     KNOWN_CAPS,
     KNOWN_SCOPES,
@@ -34,6 +39,7 @@ __all__ = [
     "KNOWN_SCOPES",
     "ApiKey",
     "BanList",
+    "CredentialCheck",
     "DomainSettings",
     "Grant",
     "Group",
@@ -42,6 +48,10 @@ __all__ = [
     "Problem",
     "Role",
     "TokenList",
+    "add_api_key",
+    "check_credentials",
+    "credential_bytes",
+    "credential_text",
     "decode_public_key",
     "default_policy",
     "describe_changes",

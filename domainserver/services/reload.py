@@ -7,10 +7,10 @@ import asyncio
 import logging
 import os
 
-from permissions import PolicyError, describe_changes, load_policy, verify_credentials
+from permissions import PolicyError, describe_changes, load_policy
 
+from .credentials import regrant
 from .domain import Domain
-from .moderation import kick
 
 __all__ = ["reload_policy", "watch_policy_file"]
 
@@ -31,21 +31,27 @@ def reload_policy(domain: Domain, trigger: str = "file change") -> bool:
     try:
         new = load_policy(path)
     except PolicyError as exc:
-        log.error("permissions file refused; keeping the last good policy:\n%s", exc)
+        log.error(
+            "%s: permissions file refused; keeping the last good policy:\n%s",
+            trigger,
+            exc,
+            extra={"event": "reload_refused", "problems": [str(p) for p in exc.problems]},
+        )
         domain.roomlog.record("policy_refused", None, path, {"problems": str(exc).splitlines()})
         return False
     changes = describe_changes(domain.policy, new)
     domain.policy = new
-    now = domain.clock()
     for session in domain.sessions:
-        session.credential_groups = verify_credentials(
-            new, list(session.credentials), session.token, now
-        )
-        session.grant = new.grant_for(session.token, session.credential_groups)
-        if not session.grant.may_connect:
-            kick(domain, session.token, "this domain no longer admits you", code=4003)
+        regrant(domain, session, "reload")
     domain.roomlog.record("policy_reload", None, path, {"changes": changes})
-    log.info("permissions reloaded: %d change(s)", len(changes))
+    log.info(
+        "%s: permissions reloaded from %s: %s",
+        trigger,
+        path,
+        "; ".join(changes[:20] + [f"... {len(changes) - 20} more"] * (len(changes) > 20))
+        or "no changes",
+        extra={"event": "reload", "changes": changes},
+    )
     return True
 
 

@@ -42,7 +42,7 @@ class Session:
         name: str,
         invisible: bool,
         grant: Grant,
-        credentials: tuple[bytes, ...],
+        credentials: tuple[bytes | str, ...],
         credential_groups: frozenset[str],
         mutes: MuteSet,
         ws: web.WebSocketResponse,
@@ -56,6 +56,8 @@ class Session:
         # Kept so that a reload can re-verify them against the new policy's signers.
         self.credentials = credentials
         self.credential_groups = credential_groups
+        # Fires when the earliest credential that counts expires (services.credentials).
+        self.credential_timer: asyncio.TimerHandle | None = None
         self.mutes = mutes
         self.position: Vec3 = (0.0, 0.0, 0.0)
         self.ws = ws

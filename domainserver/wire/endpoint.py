@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -23,7 +24,7 @@ from entities.errors import (
     RateLimited,
     ServerFault,
 )
-from permissions import verify_credentials
+from permissions import check_credentials
 
 from ..appkeys import DOMAIN, SOCKETS
 from ..protocol.codec import (
@@ -37,6 +38,7 @@ from ..protocol.codec import (
     encode_reply_packed,
 )
 from ..services.commits import Committing
+from ..services.credentials import follow_credentials, forget_credentials
 from ..services.domain import Domain
 from ..services.sessions import Session
 from .handshake import Hello
@@ -99,11 +101,15 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     if session is None:
         return ws
     domain.sessions.add(session)
+    joined = time.monotonic()
+    _log_session("join", session, f"name={session.name!r} invisible={session.invisible}")
     pump = asyncio.create_task(session.pump())
     try:
         await _serve(domain, session, ws, abuse)
     finally:
         domain.sessions.remove(session)
+        forget_credentials(session)
+        _log_session("leave", session, f"after {time.monotonic() - joined:.0f} s")
         if not session.closing:
             session.close(1000, "bye")
         try:
@@ -149,8 +155,10 @@ async def _handshake(
         try:
             return _admit(domain, ws, transport, item, nonce, domain_id)
         except BadRequest as exc:
+            _log_refused(transport, exc)
             await ws.send_bytes(encode_error_reply(item.id, exc))
         except (AuthFailed, Banned, NotAllowed) as exc:
+            _log_refused(transport, exc)
             await ws.send_bytes(encode_error_reply(item.id, exc))
             await ws.close(code=CLOSE_CODES[exc.code], message=exc.code.encode())
             return None
@@ -166,12 +174,16 @@ def _admit(
     domain_id: str,
 ) -> Session:
     hello = Hello.verify(request.args, domain_id, nonce)
+    # Refusals name the token: only its owner (who signed this hello) reads them.
     if domain.bans.is_banned(hello.token, domain.clock()):
-        raise Banned("this token is banned here")
-    groups = verify_credentials(domain.policy, list(hello.credentials), hello.token, domain.clock())
+        raise Banned(f"token {hello.token} is banned here")
+    check = check_credentials(domain.policy, hello.credentials, hello.token, domain.clock())
+    if check.refused:
+        raise BadRequest(f"token {hello.token}: " + "; ".join(check.refused))
+    groups = check.groups
     grant = domain.grant_for(hello.token, groups)
     if not grant.may_connect:
-        raise NotAllowed("this domain does not admit you")
+        raise NotAllowed(f"this domain does not admit token {hello.token}")
     session = Session(
         session_id=secrets.token_hex(8),
         token=hello.token,
@@ -195,7 +207,33 @@ def _admit(
             },
         )
     )
+    follow_credentials(domain, session, check.expires_at)
     return session
+
+
+def _log_session(event: str, session: Session, more: str) -> None:
+    role = session.grant.role.name
+    log.info(
+        "%s %s role=%s session=%s %s",
+        event,
+        session.token,
+        role,
+        session.id,
+        more,
+        extra={"event": event, "token": session.token, "role": role, "session": session.id},
+    )
+
+
+def _log_refused(transport: Any, exc: DomainError) -> None:
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    address = peer[0] if isinstance(peer, tuple) else "?"
+    log.info(
+        "hello refused from %s: %s: %s",
+        address,
+        exc.code,
+        exc.message,
+        extra={"event": "refused", "code": exc.code, "peer": address},
+    )
 
 
 async def _serve(

@@ -29,7 +29,7 @@ class Hello:
     token: str
     name: str
     invisible: bool
-    credentials: tuple[bytes, ...]
+    credentials: tuple[bytes | str, ...]  # each the documented text form, or its bytes
 
     @classmethod
     def verify(cls, args: dict[str, Any], domain_id: str, nonce: bytes) -> Hello:
@@ -47,9 +47,12 @@ class Hello:
         if (
             not isinstance(credentials, list)
             or len(credentials) > MAX_CREDENTIALS
-            or not all(isinstance(c, bytes) for c in credentials)
+            or not all(isinstance(c, bytes | str) for c in credentials)
         ):
-            raise BadRequest(f"credentials must be a list of at most {MAX_CREDENTIALS} blobs")
+            raise BadRequest(
+                f"credentials must be a list of at most {MAX_CREDENTIALS} credentials, each "
+                "the text `domainserver credential` printed (str) or the bytes it decodes to"
+            )
         try:
             Ed25519PublicKey.from_public_bytes(key).verify(sig, signed_message(domain_id, nonce))
         except (InvalidSignature, ValueError):

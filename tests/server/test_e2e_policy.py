@@ -10,7 +10,7 @@ import pytest
 
 from domainserver.client import Client, Identity, RequestFailed
 from domainserver.store import log as roomlog
-from permissions import issue_credential
+from permissions import credential_text, issue_credential
 from permissions.credentials import encode_public_key, generate_signer, load_signer
 
 from .conftest import policy_text, run_cli
@@ -124,20 +124,37 @@ signer = "{public}"
     key = load_signer(signer_file)
     guest = Identity.generate()
     now = int(time.time())
-    good = issue_credential(key, "guests", guest.token, now + 3600)
+    good = issue_credential(key, "testdomain", "guests", guest.token, now + 3600)
     c = await harness.connect(guest, credentials=[good])
     assert c.hello["role"] == "builder"
-    # expired, wrong-token and forged credentials grant nothing
+    # the text form `domainserver credential` prints is accepted as it is
+    c = await harness.connect(guest, credentials=[credential_text(good)])
+    assert c.hello["role"] == "builder"
+    # expired, wrong-token, forged, other-domain credentials are refused, each with its reason
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    for bad in [
-        issue_credential(key, "guests", guest.token, now - 10),
-        issue_credential(key, "guests", people.stranger.token, now + 3600),
-        issue_credential(Ed25519PrivateKey.generate(), "guests", guest.token, now + 3600),
-        b"garbage",
+    for bad, reason in [
+        (issue_credential(key, "testdomain", "guests", guest.token, now - 10), "expired at"),
+        (
+            issue_credential(key, "testdomain", "guests", people.stranger.token, now + 3600),
+            f"was issued to {people.stranger.token}, not to you ({guest.token})",
+        ),
+        (
+            issue_credential(
+                Ed25519PrivateKey.generate(), "testdomain", "guests", guest.token, now + 3600
+            ),
+            'not signed by the signer of group "guests"',
+        ),
+        (
+            issue_credential(key, "elsewhere", "guests", guest.token, now + 3600),
+            'is for domain "elsewhere", not this one ("testdomain")',
+        ),
+        (b"garbage", "is not a credential"),
+        (base64.b64encode(good).decode()[:-4], "is not a credential"),
     ]:
-        c2 = await harness.connect(guest, credentials=[bad])
-        assert c2.hello["role"] == "visitor"
+        with pytest.raises(RequestFailed) as err:
+            await harness.connect(guest, credentials=[bad])
+        assert err.value.code == "bad_request" and reason in err.value.message, err.value
     assert public.startswith("ed25519:") and encode_public_key(key.public_key()) == public
 
 
@@ -157,17 +174,11 @@ def test_cli_keygen_and_credential(tmp_path):
     out = run_cli("keygen", "--out", str(key))
     assert out.returncode == 0 and 'signer = "ed25519:' in out.stdout
     member = Identity.generate().token
-    cred = run_cli("credential", "--signer", str(key), "--group", "g", "--member", member)
+    cred = run_cli(
+        "credential", "--signer", str(key), "--group", "g", "--member", member, "--domain", "d"
+    )
     assert cred.returncode == 0
     assert len(base64.b64decode(cred.stdout.strip())) > 64
-
-
-def test_cli_apikey_prints_hash_not_stored(tmp_path):
-    import hashlib
-
-    out = run_cli("apikey", "script", "--scope", "blacklist:read")
-    key = out.stdout.split(": ", 1)[1].splitlines()[0]
-    assert hashlib.sha256(key.encode()).hexdigest() in out.stdout
 
 
 async def test_script_sources_and_script_lists_on_rez_and_edit(harness, people):
