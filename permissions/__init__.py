@@ -2,6 +2,7 @@
 resolves for a token, and credentials for delegated groups. Pure Python, no I/O beyond reading
 the file."""
 
+from ._check import Checker
 from .banlist import BanList
 from .credentials import (
     MAX_CREDENTIALS,
@@ -39,6 +40,7 @@ __all__ = [
     "KNOWN_SCOPES",
     "ApiKey",
     "BanList",
+    "Checker",
     "CredentialCheck",
     "DomainSettings",
     "Grant",

@@ -32,7 +32,9 @@ RULES: dict[str, set[str]] = {
     "domainserver.client": {"entities", "domainserver.protocol"},
     "domainserver.cli": CORE
     | {"domainserver.app", "domainserver.config", "domainserver.store", "domainserver.services",
-       "domainserver.evidence"},
+       "domainserver.evidence", "domainserver.settings", "domainserver.logs"},
+    "domainserver.settings": CORE | {"domainserver.config"},
+    "domainserver.logs": set(),
     # The composition root assembles everything.
     "domainserver.app": CORE
     | {

@@ -33,7 +33,13 @@ def register(sub: Any) -> None:
         action="append",
         help="repeatable; default blacklist:read. Known: " + ", ".join(sorted(KNOWN_SCOPES)),
     )
-    apikey.add_argument("--permissions", metavar="FILE", help="the permissions file to add it to")
+    apikey.add_argument(
+        "--permissions",
+        metavar="FILE",
+        help="the permissions file to add it to (default: the server's, from "
+        "DOMAINSERVER_PERMISSIONS or the settings file)",
+    )
+    apikey.add_argument("--config", metavar="FILE", help="the server's settings file")
     apikey.set_defaults(run=_apikey)
 
 
@@ -56,6 +62,14 @@ def _apikey(args: argparse.Namespace) -> int:
     from permissions import PolicyError, add_api_key
 
     path = args.permissions
+    if path is None:
+        from ..settings import SettingsError, load_settings
+
+        try:
+            path = load_settings(config_file=args.config).config.permissions_path
+        except SettingsError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     if path is None:
         print(
             "domainserver: apikey: name the permissions file the server runs with: "

@@ -1,4 +1,5 @@
-"""`domainserver serve`: run the server standalone until SIGTERM or SIGINT."""
+"""`domainserver serve`: run the server standalone until SIGTERM or SIGINT, with its
+settings from flags, environment variables and a settings file (docs/CONFIGURATION.md)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,57 @@ import logging
 import sys
 from typing import Any
 
-__all__ = ["register"]
+from ..settings import LOG_FORMATS, LOG_LEVELS, SETTINGS, describe
+
+__all__ = ["register", "settings_from"]
+
+log = logging.getLogger("domainserver")
+
+# flag -> [server] key
+FLAGS = {
+    "--host": "host",
+    "--port": "port",
+    "--db": "database",
+    "--permissions": "permissions",
+    "--log-level": "log_level",
+    "--log-format": "log_format",
+}
 
 
 def register(sub: Any) -> None:
-    serve = sub.add_parser("serve", help="run the server")
-    serve.add_argument("--permissions", metavar="FILE", help="permissions file (default: embedded)")
-    serve.add_argument("--db", default="domain.db", metavar="FILE", help="SQLite database")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve = sub.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the domain server until SIGTERM or SIGINT. Each setting comes from, "
+        "in rising precedence: its default, the [server] table of the settings file, its "
+        "environment variable, the flag.",
+    )
+    by_key = {s.key: s for s in SETTINGS}
+    serve.add_argument(
+        "--config", metavar="FILE", help="settings file with a [server] table (default: none; "
+        "env DOMAINSERVER_CONFIG)"
+    )
+    for flag, key in FLAGS.items():
+        setting = by_key[key]
+        kw: dict[str, Any] = {"default": None, "help": describe(setting)}
+        if setting.kind == "int":
+            kw["type"] = int
+        if key == "log_level":
+            kw["choices"] = LOG_LEVELS
+        if key == "log_format":
+            kw["choices"] = LOG_FORMATS
+        if setting.kind == "path":
+            kw["metavar"] = "FILE"
+        serve.add_argument(flag, **kw)
     serve.set_defaults(run=_serve)
+
+
+def settings_from(args: argparse.Namespace) -> Any:
+    """The Settings for `args` (flags over environment over file); SettingsError if not."""
+    from ..settings import load_settings
+
+    flags = {key: getattr(args, flag[2:].replace("-", "_"), None) for flag, key in FLAGS.items()}
+    return load_settings(flags, config_file=getattr(args, "config", None))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -26,33 +68,59 @@ def _serve(args: argparse.Namespace) -> int:
 
     from permissions import PolicyError
 
+    from .. import logs
     from ..app import create_app
-    from ..config import ServerConfig
+    from ..settings import SettingsError
     from ..store import StoreError
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    config = ServerConfig(db_path=args.db, permissions_path=args.permissions)
+    try:
+        settings = settings_from(args)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_format, settings.access_log)
+    config = settings.config
     try:
         app = create_app(config)
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return 2
+    _announce(settings)
     # run_app turns SIGTERM and SIGINT into a clean shutdown: sessions closed, store flushed.
     try:
         web.run_app(
             app,
-            host=args.host,
-            port=args.port,
-            print=lambda s: print(s, flush=True),
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log=logging.getLogger("aiohttp.access"),
             # Viewers were already told 1001 (app.on_shutdown); this bounds what is left.
             shutdown_timeout=config.shutdown_timeout,
         )
     except (sqlite3.Error, StoreError) as exc:
-        print(f"domainserver: cannot use the database {args.db}: {exc}", file=sys.stderr)
+        print(f"domainserver: cannot use the database {config.db_path}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"domainserver: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        where = f"{settings.host}:{settings.port}"
+        print(f"domainserver: cannot listen on {where}: {exc}", file=sys.stderr)
         return 2
+    log.info("stopped", extra={"event": "stopped"})
     return 0
+
+
+def _announce(settings: Any) -> None:
+    config = settings.config
+    url = f"ws://{settings.host}:{settings.port}/ws"
+    log.info(
+        "serving %s (database %s, permissions %s)",
+        url,
+        config.db_path,
+        config.permissions_path or "embedded default",
+        extra={"event": "serving", "url": url, "sources": dict(settings.sources)},
+    )
+    if not settings.remote_visitors:
+        log.info(
+            "listening on %s only: viewers on other machines cannot connect; use --host "
+            "0.0.0.0 or a reverse proxy (docs/DEPLOYMENT.md)",
+            settings.host,
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -58,6 +58,8 @@ class Session:
         self.credential_groups = credential_groups
         # Fires when the earliest credential that counts expires (services.credentials).
         self.credential_timer: asyncio.TimerHandle | None = None
+        # Requests refused, by error code: summarised in the log when the session ends.
+        self.refused: Counter[str] = Counter()
         self.mutes = mutes
         self.position: Vec3 = (0.0, 0.0, 0.0)
         self.ws = ws

@@ -109,7 +109,13 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     finally:
         domain.sessions.remove(session)
         forget_credentials(session)
-        _log_session("leave", session, f"after {time.monotonic() - joined:.0f} s")
+        refused = ", ".join(f"{code} {n}" for code, n in session.refused.most_common())
+        _log_session(
+            "leave",
+            session,
+            f"after {time.monotonic() - joined:.0f} s" + (f", refused: {refused}" * bool(refused)),
+            refused=dict(session.refused),
+        )
         if not session.closing:
             session.close(1000, "bye")
         try:
@@ -211,7 +217,7 @@ def _admit(
     return session
 
 
-def _log_session(event: str, session: Session, more: str) -> None:
+def _log_session(event: str, session: Session, more: str, **fields: Any) -> None:
     role = session.grant.role.name
     log.info(
         "%s %s role=%s session=%s %s",
@@ -220,7 +226,13 @@ def _log_session(event: str, session: Session, more: str) -> None:
         role,
         session.id,
         more,
-        extra={"event": event, "token": session.token, "role": role, "session": session.id},
+        extra={
+            "event": event,
+            "token": session.token,
+            "role": role,
+            "session": session.id,
+            **fields,
+        },
     )
 
 
@@ -304,8 +316,10 @@ def _dispatch(domain: Domain, session: Session, request: Request) -> bytes | Com
             raise NotAllowed(f"{request.op} needs the {op.cap} capability")
         result = op.handler(domain, session, request)
     except (RateLimited, QuotaExceeded) as exc:
+        session.refused[exc.code] += 1
         return _Throttled(encode_error_reply(request.id, exc))
     except DomainError as exc:
+        session.refused[exc.code] += 1
         return encode_error_reply(request.id, exc)
     except Exception:
         return _fault(request)

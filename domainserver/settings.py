@@ -1,0 +1,233 @@
+"""Server settings that are not policy, from one place: the `[server]` table of a settings
+file, environment variables for the usual ones, and command-line flags, in rising order of
+precedence. Validated like the permissions file: every problem with its file, line, dotted
+key and a hint, or the variable it came from."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from permissions import Checker, PolicyError, Problem
+
+from .config import ServerConfig
+
+__all__ = ["SETTINGS", "Setting", "Settings", "load_settings", "SettingsError", "describe"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
+
+
+@attrs.frozen
+class Setting:
+    """One setting: its `[server]` key, default, environment variable and meaning."""
+
+    key: str
+    kind: str  # "str" | "path" | "int" | "number" | "bool" | a choice tuple as "a|b|c"
+    default: Any
+    help: str
+    env: str | None = None
+    minimum: float = 0
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.kind.split("|")) if "|" in self.kind else ()
+
+
+_D = ServerConfig()
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "str", "127.0.0.1", "address to listen on; 127.0.0.1 admits only this "
+            "machine (use 0.0.0.0, or a proxy, for remote visitors)", "DOMAINSERVER_HOST"),
+    Setting("port", "int", 8080, "TCP port to listen on", "DOMAINSERVER_PORT", minimum=1),
+    Setting("database", "path", _D.db_path, "the SQLite database (made if missing)",
+            "DOMAINSERVER_DB"),
+    Setting("permissions", "path", None, "the permissions file; none: the embedded open "
+            "sandbox", "DOMAINSERVER_PERMISSIONS"),
+    Setting("log_level", "|".join(LOG_LEVELS), "info", "least severe level logged",
+            "DOMAINSERVER_LOG_LEVEL"),
+    Setting("log_format", "|".join(LOG_FORMATS), "text", "text lines, or one JSON object "
+            "per line for log collectors", "DOMAINSERVER_LOG_FORMAT"),
+    Setting("access_log", "bool", False, "log every HTTP request (aiohttp's access log)"),
+    Setting("max_frame", "int", _D.max_frame, "largest viewer frame in bytes; larger ones "
+            "get too_large", minimum=1024),
+    Setting("max_inflight", "int", _D.max_inflight, "requests one connection may have "
+            "awaiting commit before its socket is read no further", minimum=1),
+    Setting("hello_timeout", "number", _D.hello_timeout, "seconds a connection has to say "
+            "hello", minimum=0.001),
+    Setting("synchronous", "|".join(SYNCHRONOUS), _D.synchronous, "SQLite durability: FULL "
+            "survives power loss, NORMAL only a crash of the server"),
+    Setting("watch_interval", "number", _D.watch_interval, "seconds between checks of the "
+            "permissions file for changes", minimum=0.001),
+    Setting("shutdown_timeout", "number", _D.shutdown_timeout, "seconds viewers get to answer "
+            "the 1001 close at shutdown", minimum=0),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+_CONFIG_FIELDS = {
+    "database": "db_path",
+    "permissions": "permissions_path",
+    "max_frame": "max_frame",
+    "max_inflight": "max_inflight",
+    "hello_timeout": "hello_timeout",
+    "synchronous": "synchronous",
+    "watch_interval": "watch_interval",
+    "shutdown_timeout": "shutdown_timeout",
+}
+CONFIG_ENV = "DOMAINSERVER_CONFIG"
+
+
+class SettingsError(PolicyError):
+    """Settings refused; `problems` lists every reason, each located."""
+
+
+@attrs.frozen
+class Settings:
+    """Everything `serve` needs, frozen: the server's config plus how to listen and log."""
+
+    config: ServerConfig
+    host: str
+    port: int
+    log_level: str
+    log_format: str
+    access_log: bool
+    sources: Mapping[str, str]  # key -> where its value came from
+
+    @property
+    def remote_visitors(self) -> bool:
+        return self.host not in ("127.0.0.1", "localhost", "::1")
+
+
+def describe(setting: Setting) -> str:
+    """A setting's line of `serve --help`: meaning, default, and where else it is set."""
+    default = "none" if setting.default is None else str(setting.default).lower()
+    if setting.kind in ("str", "path", "int", "number"):
+        default = "none" if setting.default is None else str(setting.default)
+    where = f"env {setting.env}, " if setting.env else ""
+    return f"{setting.help} (default: {default}; {where}[server] {setting.key})"
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+) -> Settings:
+    """Defaults, then the settings file (`config_file`, else $DOMAINSERVER_CONFIG), then the
+    environment, then `flags` (keys of SETTINGS; None means not given). SettingsError lists
+    every problem found in all of them."""
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    sources = {s.key: "default" for s in SETTINGS}
+    problems: list[Problem] = []
+    path = config_file or environ.get(CONFIG_ENV) or None
+    if path:
+        from_file, file_problems = _read_file(path)
+        problems += file_problems
+        values.update(from_file)
+        sources.update({k: path for k in from_file})
+    for setting in SETTINGS:
+        raw = environ.get(setting.env) if setting.env else None
+        if raw is None or raw == "":
+            continue
+        value, reason = _from_text(setting, raw)
+        if reason:
+            problems.append(Problem(f"environment {setting.env}", 1, f"{raw!r}: {reason}"))
+        else:
+            values[setting.key], sources[setting.key] = value, setting.env or ""
+    for key, value in flags.items():
+        if value is not None:
+            values[key], sources[key] = value, "command line"
+    if problems:
+        raise SettingsError(problems)
+    config = attrs.evolve(
+        ServerConfig(), **{field: values[key] for key, field in _CONFIG_FIELDS.items()}
+    )
+    return Settings(
+        config=config,
+        host=values["host"],
+        port=values["port"],
+        log_level=values["log_level"],
+        log_format=values["log_format"],
+        access_log=values["access_log"],
+        sources=sources,
+    )
+
+
+def _read_file(path: str) -> tuple[dict[str, Any], list[Problem]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return {}, [Problem(path, 1, f"cannot read the settings file: {reason}")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [Problem(path, getattr(exc, "lineno", 1) or 1, f"TOML syntax: {exc}")]
+    c = Checker(text, path)
+    c.known_keys(data, (), ("server",))
+    table = c.table(data["server"], ("server",)) if "server" in data else {}
+    table = table or {}
+    c.known_keys(table, ("server",), tuple(_BY_KEY))
+    out: dict[str, Any] = {}
+    base = Path(path).resolve().parent
+    for key in table:
+        setting = _BY_KEY.get(key)
+        if setting is None:
+            continue
+        got = _typed(c, setting, table, key)
+        if got is None:
+            continue
+        if setting.kind == "path":
+            got = str(base / got)  # relative to the settings file, as its reader expects
+        out[key] = got
+    return out, c.problems()
+
+
+def _typed(c: Checker, setting: Setting, table: dict[str, Any], key: str) -> Any:
+    where = ("server",)
+    if setting.choices:
+        return c.choice(table, key, where, setting.choices)
+    if setting.kind == "bool":
+        return c.boolean(table, key, where)
+    if setting.kind in ("str", "path"):
+        got = c.string(table, key, where)
+        if got is not None and not got:
+            c.problem(where + (key,), "must not be empty")
+            return None
+        return got
+    if setting.kind == "int":
+        got = c.integer(table, key, where, minimum=int(setting.minimum))
+        if got is not None and key == "port" and got > 65535:
+            c.problem(where + (key,), f"must be a port from 1 to 65535, got {got}")
+            return None
+        return got
+    got = c.number(table, key, where, positive=setting.minimum > 0)
+    if got is not None and got < setting.minimum:
+        c.problem(where + (key,), f"must be >= {setting.minimum}")
+        return None
+    return got
+
+
+def _from_text(setting: Setting, raw: str) -> tuple[Any, str]:
+    """An environment variable's value, or ("", reason)."""
+    if setting.choices:
+        value = raw.upper() if setting.key == "synchronous" else raw.lower()
+        if value in setting.choices:
+            return value, ""
+        return None, "must be one of " + ", ".join(setting.choices)
+    if setting.kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            return None, "must be a whole number"
+        if value < setting.minimum or (setting.key == "port" and value > 65535):
+            return None, "must be a port from 1 to 65535" if setting.key == "port" else (
+                f"must be >= {int(setting.minimum)}"
+            )
+        return value, ""
+    return raw, ""
