@@ -42,6 +42,18 @@ def chat_frames():
     return make
 
 
+def look_frames(seed: int):
+    """The widest, fullest `look` a visitor may ask, over and over (issue: look stalls)."""
+    rng = random.Random(seed)
+
+    def make(rid: int) -> bytes:
+        center = [rng.random() * 200.0, rng.random() * 200.0, 10.0]
+        return _packb({"op": "look", "id": rid, "center": center, "radius": 256.0,
+                       "limit": 1000})
+
+    return make
+
+
 def mixed_frames(seed: int, temporary: bool):
     """Alternate rez and say, as a griefer would."""
     rez, chat = rez_frames(seed, temporary), chat_frames()
@@ -70,6 +82,7 @@ async def pipelined(
         "rez": lambda: rez_frames(salt),
         "rez_temp": lambda: rez_frames(salt, temporary=True),
         "grief": lambda: mixed_frames(salt, temporary=True),
+        "look": lambda: look_frames(salt),
     }[kind]()
     if barrier is not None:
         await asyncio.to_thread(barrier.wait, 120)

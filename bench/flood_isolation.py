@@ -3,9 +3,12 @@ each, waiting for every reply) while one griefer rezzes and chats as fast as it 
 requests in flight). The baseline is the same viewers in the same run with no griefer; the
 figure is the viewers' p99 latency with the griefer over without.
 
-Two griefers are measured: one under the domain's visitor role (temporary rezzes, 10 a
-second, 50 at most, 5 chat lines a second: the policy refuses most of the flood), and one
-holding a role with no rate limits (every rez accepted and broadcast to all 50 viewers).
+Three griefers are measured: one under the domain's visitor role (temporary rezzes, 10 a
+second, 50 at most, 5 chat lines a second: the policy refuses most of the flood), one
+holding a role with no rate limits (every rez accepted and broadcast to all 50 viewers),
+and a visitor that floods the widest, fullest `look` it may ask (radius 256 m, pages of
+1000, over the 20,000 entities of the viewers' square): its reads are charged to its
+token's read budget.
 
     python bench/flood_isolation.py [--quick]     # quick: 10 viewers, 4 s phases
 """
@@ -42,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     viewers, phase = (10, 4.0) if args.quick else (50, 12.0)
     report = Report("flood_isolation", args.quick)
-    rogue_seed, griefer_seed = os.urandom(32), os.urandom(32)
+    rogue_seed, griefer_seed, looker_seed = os.urandom(32), os.urandom(32), os.urandom(32)
     rogue = identity_from_seed(rogue_seed).token
     rng = random.Random(5)
     ids = [f"{i:016x}" for i in range(20_000)]
@@ -56,11 +59,12 @@ def main() -> None:
         with Server.domain(tmp, perms, db=str(db)) as server:
             # warmup 1 s; baseline phase; then each griefer for a phase, a pause between
             start = time.monotonic() + 3.0
-            plan = [("baseline", None, start + 1.0, start + 1.0 + phase)]
+            plan = [("baseline", None, None, start + 1.0, start + 1.0 + phase)]
             t = start + 2.0 + phase
-            for label, seed in (("visitor-role griefer", griefer_seed),
-                                ("unlimited-role griefer", rogue_seed)):
-                plan.append((label, seed, t, t + phase))
+            for label, seed, kind in (("visitor-role griefer", griefer_seed, "grief"),
+                                      ("unlimited-role griefer", rogue_seed, "grief"),
+                                      ("look-flooding visitor", looker_seed, "look")):
+                plan.append((label, seed, kind, t, t + phase))
                 t += phase + 3.0
             until = t
             queue = ctx.Queue()
@@ -77,10 +81,10 @@ def main() -> None:
                     p.start()
                     procs.append(p)
                 cpu: dict[str, float] = {}
-                for label, seed, t0, t1 in plan:
+                for label, seed, kind, t0, t1 in plan:
                     if seed is not None:
                         g = ctx.Process(target=pipelined_worker, args=(
-                            (server.port, seed, "grief", 256, 0.0, phase, None, "griefer"), gq))
+                            (server.port, seed, kind, 256, 0.0, phase, None, "griefer"), gq))
                         # the griefer connects ~0.5 s before its phase (spawn + handshake)
                         time.sleep(max(0.0, t0 - 1.0 - time.monotonic()))
                         g.start()
@@ -109,7 +113,7 @@ def main() -> None:
     closed = sum(r["closed"] for r in viewer_results)
     grief_by_label = dict(results)
     base_p99 = float("nan")
-    for label, seed, t0, t1 in plan:
+    for label, seed, _kind, t0, t1 in plan:
         # samples sent during the phase (griefer phases: after its first second)
         lo = t0 if seed is None else t0 + 1.0
         lat = [lt for ts, lt in samples if lo <= ts < t1]

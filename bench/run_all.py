@@ -26,6 +26,7 @@ from _harness import JSON_MARK, fmt, machine, machine_line  # noqa: E402
 BENCHES = [
     "ban_admission",
     "find_owner",
+    "reads_and_mutes",
     "policy_decisions",
     "restart",
     "rez_throughput",

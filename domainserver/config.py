@@ -18,6 +18,10 @@ class ServerConfig:
     max_frame: int = DEFAULT_MAX_FRAME
     max_inflight: int = 64  # requests one connection may have awaiting commit
     abuse_limit: int = 64  # malformed frames before a socket is closed with 1008
+    # Bounds on what one visitor can make the server do (docs/RELIABILITY.md).
+    max_look_radius: float = 256.0  # metres; a larger `look` radius is bad_request
+    read_budget: float = 20_000.0  # entities a token's reads may examine or return a second
+    max_mutes: int = 1000  # mutes per token; more is quota_exceeded
     hello_timeout: float = 30.0
     watch_interval: float = 1.0  # seconds between checks of the permissions file
     expiry_tick: float = 0.25  # longest sleep of the expiry loop

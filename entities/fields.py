@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgpack
+
 from .errors import BadRequest
 from .model import Vec3, is_finite_number
 from .tokens import TOKEN_SHAPE, is_token
@@ -20,12 +22,21 @@ __all__ = [
     "entity_id",
     "reason",
     "MAX_REASON_LEN",
+    "props",
+    "MAX_PROPS_DEPTH",
+    "MAX_PROPS_ITEMS",
+    "MAX_PROPS_BYTES",
     "MAX_TYPE_LEN",
     "MAX_SCRIPT_LEN",
 ]
 
 MAX_TYPE_LEN = 64
 MAX_REASON_LEN = 1000
+# An entity's props: what a viewer shows, not a database. Bounded so that nothing stored can
+# make the server or an operator's tooling choke on it (docs/RELIABILITY.md).
+MAX_PROPS_DEPTH = 8
+MAX_PROPS_ITEMS = 512
+MAX_PROPS_BYTES = 16 * 1024
 MAX_SCRIPT_LEN = 2048
 # Worlds are large but finite; coordinates beyond this are a typo or an attack on the grid.
 MAX_COORD = 1e7
@@ -116,4 +127,26 @@ def reason(value: Any, required: bool) -> str:
     if too_long or (required and not value.strip()):
         need = "a non-empty string" if required else "a string"
         raise BadRequest(f"reason must be {need} of at most {MAX_REASON_LEN} characters")
+    return value
+
+
+def props(value: Any) -> dict[Any, Any]:
+    """An entity's props: a map at most MAX_PROPS_DEPTH deep (the map itself is depth 1),
+    with at most MAX_PROPS_ITEMS keys and elements in all, MAX_PROPS_BYTES encoded."""
+    if not isinstance(value, dict):
+        raise BadRequest("props must be a map")
+    items = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:  # iterative: a hostile nesting never reaches Python's recursion limit
+        node, depth = stack.pop()
+        if depth > MAX_PROPS_DEPTH:
+            raise BadRequest(f"props may nest at most {MAX_PROPS_DEPTH} deep")
+        children = node.values() if isinstance(node, dict) else node
+        items += len(node)
+        if items > MAX_PROPS_ITEMS:
+            raise BadRequest(f"props may hold at most {MAX_PROPS_ITEMS} keys and elements")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    size = len(msgpack.packb(value, use_bin_type=True))
+    if size > MAX_PROPS_BYTES:
+        raise BadRequest(f"props are {size} bytes encoded; at most {MAX_PROPS_BYTES}")
     return value

@@ -64,3 +64,41 @@ class SpatialGrid:
                     bucket = cells.get((x, y, z))
                     if bucket:
                         yield from bucket
+
+    def cells_near(self, center: Vec3, radius: float) -> list[tuple[float, float, set[str]]]:
+        """Every occupied cell within `radius` of `center` as (nearest squared distance,
+        farthest squared distance, its ids), nearest first: what a nearest-first search
+        walks, cell by cell, reading only the entities it needs."""
+        s = self.cell_size
+        cx, cy, cz = center
+        r2 = radius * radius
+        lo = self._cell((cx - radius, cy - radius, cz - radius))
+        hi = self._cell((cx + radius, cy + radius, cz + radius))
+        span = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
+        cells = self._cells
+        if span > len(cells):
+            keys: Iterator[Cell] = (
+                k for k in cells
+                if lo[0] <= k[0] <= hi[0] and lo[1] <= k[1] <= hi[1] and lo[2] <= k[2] <= hi[2]
+            )  # fmt: skip
+        else:
+            keys = (
+                (x, y, z)
+                for x in range(lo[0], hi[0] + 1)
+                for y in range(lo[1], hi[1] + 1)
+                for z in range(lo[2], hi[2] + 1)
+                if (x, y, z) in cells
+            )
+        found = []
+        for key in keys:
+            near = far = 0.0
+            for c, k in zip((cx, cy, cz), key, strict=True):
+                low, high = k * s, (k + 1) * s
+                gap = low - c if c < low else c - high if c > high else 0.0
+                near += gap * gap
+                reach = max(c - low, high - c)
+                far += reach * reach
+            if near <= r2:
+                found.append((near, far, cells[key]))
+        found.sort(key=lambda cell: cell[0])
+        return found

@@ -6,6 +6,7 @@ against the entity as it is when each event is delivered (contract §2.3).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -70,15 +71,47 @@ class MuteTarget:
         return f"{self.kind}:{self.value}"
 
 
+# Area mutes are indexed on grids whose cells double in size level by level from this one:
+# an area sits on the level where it spans at most two cells a side, so judging an entity
+# costs one lookup per level in use and a check of the areas around it, not of them all.
+AREA_CELL = 16.0
+
+_Area = tuple[Vec3, float]  # (center, radius squared)
+_Cell = tuple[int, int, int]
+
+
+def _level_of(radius: float) -> int:
+    level = 0
+    while AREA_CELL * (1 << level) < 2 * radius:
+        level += 1
+    return level
+
+
+def _cell(p: Vec3, size: float) -> _Cell:
+    return (math.floor(p[0] / size), math.floor(p[1] / size), math.floor(p[2] / size))
+
+
+def _covered_cells(center: Vec3, radius: float, size: float) -> list[_Cell]:
+    lo = _cell((center[0] - radius, center[1] - radius, center[2] - radius), size)
+    hi = _cell((center[0] + radius, center[1] + radius, center[2] + radius), size)
+    return [
+        (x, y, z)
+        for x in range(lo[0], hi[0] + 1)
+        for y in range(lo[1], hi[1] + 1)
+        for z in range(lo[2], hi[2] + 1)
+    ]
+
+
 class MuteSet:
-    """Everything one visitor has muted."""
+    """Everything one visitor has muted; adding or removing a mute costs O(1)."""
 
     def __init__(self) -> None:
         self.targets: dict[str, MuteTarget] = {}
         self._entities: set[str] = set()
         self._owners: set[str] = set()
         self._avatars: set[str] = set()
-        self._areas: list[tuple[Vec3, float]] = []
+        # level -> cell -> the areas registered there
+        self._areas: dict[int, dict[_Cell, list[_Area]]] = {}
         self._invisible = False
 
     def __len__(self) -> int:
@@ -89,24 +122,36 @@ class MuteSet:
         if target.key in self.targets:
             return False
         self.targets[target.key] = target
-        self._rebuild()
+        self._index(target, add=True)
         return True
 
     def remove(self, target: MuteTarget) -> bool:
         if self.targets.pop(target.key, None) is None:
             return False
-        self._rebuild()
+        self._index(target, add=False)
         return True
 
-    def _rebuild(self) -> None:
-        by_kind: dict[str, list[Any]] = {}
-        for t in self.targets.values():
-            by_kind.setdefault(t.kind, []).append(t.value)
-        self._entities = set(by_kind.get("entity", ()))
-        self._owners = set(by_kind.get("owner", ()))
-        self._avatars = set(by_kind.get("avatar", ()))
-        self._areas = [(c, r * r) for c, r in by_kind.get("area", ())]
-        self._invisible = "invisible" in by_kind
+    def _index(self, target: MuteTarget, add: bool) -> None:
+        kind, value = target.kind, target.value
+        if kind == "invisible":
+            self._invisible = add
+        elif kind == "area":
+            center, radius = value
+            level = _level_of(radius)
+            cells = self._areas.setdefault(level, {})
+            area = (center, radius * radius)
+            for cell in _covered_cells(center, radius, AREA_CELL * (1 << level)):
+                if add:
+                    cells.setdefault(cell, []).append(area)
+                else:
+                    cells[cell].remove(area)
+                    if not cells[cell]:
+                        del cells[cell]
+            if not cells:
+                del self._areas[level]
+        else:
+            index = {"entity": self._entities, "owner": self._owners, "avatar": self._avatars}
+            (index[kind].add if add else index[kind].discard)(value)
 
     def hides_entity(self, entity: Entity) -> bool:
         """True when a mute covers this entity as it is now."""
@@ -118,7 +163,13 @@ class MuteSet:
             return True
         if self._invisible and not entity.visible:
             return True
-        return any(entity.distance2(c) <= r2 for c, r2 in self._areas)
+        if self._areas:
+            p = entity.position
+            for level, cells in self._areas.items():
+                near = cells.get(_cell(p, AREA_CELL * (1 << level)))
+                if near and any(entity.distance2(c) <= r2 for c, r2 in near):
+                    return True
+        return False
 
     def hides_avatar(self, token: str) -> bool:
         """True when this avatar's chat is muted (an owner mute covers the avatar too)."""

@@ -1,4 +1,5 @@
-"""Rate budgets: token buckets per key (owner token, lineage root) holding one second's worth.
+"""Rate budgets: token buckets per key (owner token, lineage root) holding one second's worth,
+and never less than one request, so a rate below one admits one request in that many seconds.
 
 A refused request spends nothing: callers ask `allows` for every bucket involved first
 and `spend` only when all of them said yes, so a throttled griefer cannot drain a budget
@@ -16,14 +17,16 @@ class RateBuckets:
         self._state: dict[str, tuple[float, float]] = {}
 
     def _level(self, key: str, rate: float, now: float) -> float:
+        capacity = rate if rate >= 1.0 else 1.0
         state = self._state.get(key)
         if state is None:
-            return rate
+            return capacity
         tokens, last = state
-        return min(rate, tokens + (now - last) * rate)
+        return min(capacity, tokens + (now - last) * rate)
 
     def allows(self, key: str, rate: float, now: float, cost: float = 1.0) -> bool:
-        """True when `key` has `cost` tokens at `rate` per second (capacity: `rate`)."""
+        """True when `key` has `cost` tokens at `rate` per second (capacity: `rate`, at
+        least one)."""
         return rate > 0 and self._level(key, rate, now) >= cost
 
     def spend(self, key: str, rate: float, now: float, cost: float = 1.0) -> None:

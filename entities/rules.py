@@ -90,9 +90,7 @@ class RezRequest:
             raise BadRequest(f"rez does not take {', '.join(sorted(map(str, unknown)))}")
         if parent is not None and not isinstance(parent, str):
             raise BadRequest("parent must be an entity id")
-        props = entity.get("props", EMPTY_PROPS)
-        if not isinstance(props, dict):
-            raise BadRequest("props must be a map")
+        props = fields.props(entity.get("props", {}))
         dims = entity.get("dimensions")
         return cls(
             type=fields.text(entity.get("type"), "type", fields.MAX_TYPE_LEN),
@@ -197,9 +195,7 @@ def apply_edit(
     if "visible" in changes:
         update["visible"] = fields.boolean(changes["visible"], "visible")
     if "props" in changes:
-        if not isinstance(changes["props"], dict):
-            raise BadRequest("props must be a map")
-        update["props"] = changes["props"] or EMPTY_PROPS
+        update["props"] = fields.props(changes["props"]) or EMPTY_PROPS
     if "script" in changes:
         script = fields.optional_text(changes["script"], "script", fields.MAX_SCRIPT_LEN)
         if script is not None:

@@ -7,8 +7,9 @@ decided in `entities.rules` before it gets here.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .expiry import ExpiryQueue
 from .grid import SpatialGrid
@@ -190,3 +191,51 @@ class World:
             if entity.distance2(center) <= r2:
                 found.append(entity)
         return found
+
+    def nearest(
+        self,
+        center: Vec3,
+        radius: float,
+        limit: int,
+        after: tuple[float, str] | None = None,
+        hidden: Callable[[Entity], bool] | None = None,
+    ) -> tuple[list[Entity], tuple[float, str] | None, int]:
+        """Up to `limit` entities within `radius`, nearest first (ties by id), strictly
+        after the key `after` (squared distance, id), leaving out what `hidden` says.
+        Returns the page, the key of its last entity when more follow, and how many
+        entities were examined: about the page and a shell of cells, not the whole area,
+        so a far page costs what a near one does."""
+        r2 = radius * radius
+        by_id = self._by_id
+        heap: list[tuple[float, str, Entity]] = []
+        page: list[tuple[float, str, Entity]] = []
+        examined = 0
+        after_d2 = after[0] if after is not None else -1.0
+        for near, far, bucket in self.grid.cells_near(center, radius):
+            # Nothing in this cell or beyond comes before what the heap holds nearer.
+            while heap and heap[0][0] < near:
+                page.append(heapq.heappop(heap))
+                if len(page) > limit:
+                    return _paged(page, limit, examined)
+            if far < after_d2:
+                continue  # wholly before the cursor: its entities are not even read
+            for eid in bucket:
+                entity = by_id[eid]
+                examined += 1
+                d2 = entity.distance2(center)
+                if d2 > r2 or (after is not None and (d2, eid) <= after):
+                    continue
+                if hidden is not None and hidden(entity):
+                    continue
+                heapq.heappush(heap, (d2, eid, entity))
+        while heap and len(page) <= limit:
+            page.append(heapq.heappop(heap))
+        return _paged(page, limit, examined)
+
+
+def _paged(
+    ranked: list[tuple[float, str, Entity]], limit: int, examined: int
+) -> tuple[list[Entity], tuple[float, str] | None, int]:
+    more = len(ranked) > limit
+    last = (ranked[limit - 1][0], ranked[limit - 1][1]) if more else None
+    return [e for _, _, e in ranked[:limit]], last, examined

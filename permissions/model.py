@@ -33,6 +33,7 @@ KNOWN_SCOPES = frozenset(
         "avatars:read",
         "avatars:write",
         "log:read",
+        "metrics:read",
     }
 )
 
@@ -204,6 +205,16 @@ class Policy:
             may_rez=may_rez,
             may_script=may_script,
         )
+
+    def protected_from(self, target: str, rank: int) -> Role | None:
+        """The role that shields `target` from an operator whose role has `rank`: a token
+        the file names in `[members]` is protected from roles of equal or lower rank (the
+        operator's file decides ranks). None when the operator may act on it."""
+        role_name = self.members.get(target)
+        if role_name is None:
+            return None
+        role = self.roles[role_name]
+        return role if role.rank >= rank else None
 
     def _group_precedence(self, group: Group) -> tuple[int, int]:
         # Highest rank first; among equal ranks the group declared first in the file.

@@ -59,7 +59,10 @@ async def add_ban(request: web.Request) -> web.Response:
     duration = fields.lifetime(body.get("duration"))
     keep = fields.boolean(body.get("keep_entities", False), "keep_entities")
     domain = request.app[DOMAIN]
-    outcome = bans.ban(domain, actor, token, reason, duration=duration, keep_entities=keep)
+    # An API key is the permissions file's own holder: no member outranks it.
+    outcome = bans.ban(
+        domain, actor, token, reason, duration=duration, keep_entities=keep, rank=None
+    )
     reply = await settle(outcome)
     expires_at = domain.bans.expires_at(token)
     return json_reply({"token": token, "removed": reply["removed"], "expires_at": expires_at})

@@ -5,11 +5,12 @@ a logged 500 without a traceback. A host application's own routes are left alone
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from entities.errors import DomainError
+from entities.errors import DomainError, ServerFault
 
 __all__ = ["error_response", "error_middleware"]
 
@@ -19,7 +20,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(exc: DomainError) -> web.Response:
-    return web.json_response({"error": exc.to_wire()}, status=exc.status)
+    response = web.json_response({"error": exc.to_wire()}, status=exc.status)
+    if exc.status == 401:  # RFC 9110 §11.6.1: a 401 names the scheme that would work
+        response.headers["WWW-Authenticate"] = 'Bearer realm="domainserver"'
+    return response
 
 
 def _ours(request: web.Request) -> bool:
@@ -38,7 +42,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("HTTP %s %s failed", request.method, request.path)
-        return web.json_response(
-            {"error": {"code": "internal", "message": "internal error; logged"}}, status=500
-        )
+        fault_id = secrets.token_hex(6)
+        log.exception("HTTP %s %s failed (fault %s)", request.method, request.path, fault_id)
+        return error_response(ServerFault.logged_as(fault_id))

@@ -109,13 +109,21 @@ def query_token_cursor(query: Mapping[str, str]) -> str | None:
     return cursor
 
 
-def _plain(value: Any) -> Any:
+# Deeper than this, stored data (from before props were bounded) is shown as a marker: an
+# operator's query never fails because of what a client stored.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = "(nested too deep to show)"
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
     """`value` with what JSON cannot hold made into text: bytes as base64, map keys as
-    strings, non-finite floats as "nan"/"inf"/"-inf"."""
+    strings, non-finite floats as "nan"/"inf"/"-inf", nesting past MAX_JSON_DEPTH cut."""
+    if isinstance(value, dict | list | tuple) and depth >= MAX_JSON_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {_key(k): _plain(v) for k, v in value.items()}
+        return {_key(k): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, float) and not math.isfinite(value):
@@ -136,7 +144,7 @@ def _dumps(data: Any) -> str:
     # path fails on those, and only then is the whole reply converted.
     try:
         return json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return json.dumps(_plain(data), allow_nan=False)
 
 

@@ -86,6 +86,7 @@ async def remove_entities(request: web.Request) -> web.Response:
         owner=None if owner is None else fields.token(owner, "owner"),
         creator=None if creator is None else fields.token(creator, "creator"),
         reason=fields.reason(body.get("reason"), required=False),
+        rank=None,  # an API key is the permissions file's own holder
     )
     return json_reply(await settle(outcome))
 
@@ -107,5 +108,5 @@ async def kick_avatar(request: web.Request) -> web.Response:
     domain = request.app[DOMAIN]
     # Counted as `moderation.kick` counts: a session already closing is not connected.
     sessions = sum(not s.closing for s in domain.sessions.of_token(token))
-    await settle(moderation.kick_logged(domain, actor, token, reason))
+    await settle(moderation.kick_logged(domain, actor, token, reason, rank=None))
     return json_reply({"avatar": token, "sessions": sessions})

@@ -15,7 +15,7 @@ from ..store import bans as ban_rows
 from .commits import Committing
 from .domain import Domain
 from .entities import forget_owned
-from .moderation import kick
+from .moderation import check_rank, kick
 
 __all__ = ["BanEntry", "ban", "unban", "lift_expired", "tokens_page", "entries_page", "entry"]
 
@@ -46,9 +46,13 @@ def ban(
     reason: str,
     duration: float | None = None,
     keep_entities: bool = False,
+    *,
+    rank: int | None,
 ) -> Committing:
     """Ban a token: once committed, refuse its hellos, kick its sessions (4003) and remove
-    its entities (unless `keep_entities`); one unit with its room-log record."""
+    its entities (unless `keep_entities`); one unit with its room-log record. Refused for a
+    member the operator's `rank` does not outrank (`moderation.check_rank`)."""
+    check_rank(domain, actor, rank, (token,), "ban")
     now = domain.clock()
     expires_at = None if duration is None else now + duration
     pending = domain.pending

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from entities import Entity, RezRequest, Vec3
-from entities.errors import NotAllowed, NotFound, QuotaExceeded, RateLimited
+from entities.errors import BadRequest, NotAllowed, NotFound, QuotaExceeded, RateLimited
 from entities.rules import (
     apply_edit,
     build_entity,
@@ -216,15 +216,19 @@ def look(
     after: tuple[float, str] | None,
 ) -> tuple[list[Entity], tuple[float, str] | None]:
     """Entities around a point, nearest first, after the key `after`; whatever the viewer
-    muted is left out. Returns the page and the key of its last entity when more follow."""
+    muted is left out. Returns the page and the key of its last entity when more follow.
+
+    The radius is bounded, a page reads about what it returns, and what it reads is charged
+    to the token's read budget: a visitor cannot make `look` hold the loop."""
+    config = domain.config
+    if radius > config.max_look_radius:
+        raise BadRequest(f"radius may be at most {config.max_look_radius:g}")
+    budget, now = "read:" + session.token, domain.clock()
+    if not domain.buckets.allows(budget, config.read_budget, now):
+        raise RateLimited("reading too much too fast; slow down")
     mutes = session.mutes
-    ranked = sorted(
-        (e.distance2(center), e.id, e)
-        for e in domain.world.in_area(center, radius)
-        if not mutes.hides_entity(e)
+    page, last, examined = domain.world.nearest(
+        center, radius, limit, after, mutes.hides_entity if len(mutes) else None
     )
-    if after is not None:
-        ranked = [r for r in ranked if (r[0], r[1]) > after]
-    page = ranked[:limit]
-    last = (page[-1][0], page[-1][1]) if len(ranked) > limit else None
-    return [e for _, _, e in page], last
+    domain.buckets.spend(budget, config.read_budget, now, cost=examined + len(page) + 1)
+    return page, last

@@ -8,18 +8,47 @@ capability; every action lands in the room log with actor, target, reason and ti
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
 from entities import Entity, fields
-from entities.errors import BadRequest, NotFound
+from entities.errors import BadRequest, NotAllowed, NotFound
 
 from .commits import Committing
 from .domain import Domain
 from .entities import forget, forget_owned
 
-__all__ = ["FindQuery", "find", "remove", "kick", "kick_logged", "locate", "close_reason"]
+__all__ = [
+    "FindQuery",
+    "find",
+    "remove",
+    "kick",
+    "kick_logged",
+    "locate",
+    "close_reason",
+    "check_rank",
+]
+
+
+def check_rank(
+    domain: Domain, actor: str, rank: int | None, targets: Iterable[str | None], action: str
+) -> None:
+    """Refuse, and log the refusal, when a target is a `[members]` token whose role's rank
+    is at least the operator's: a moderator cannot ban the domain's owner or a fellow
+    moderator. `rank` None is an API key: the holder of the permissions file itself."""
+    if rank is None:
+        return
+    for target in dict.fromkeys(t for t in targets if t is not None):
+        shield = domain.policy.protected_from(target, rank)
+        if shield is not None:
+            why = (
+                f"{target} is a member with role {shield.name} (rank {shield.rank}); "
+                f"{action} needs a higher rank, and yours is {rank}"
+            )
+            domain.roomlog.record("refused", actor, target, {"action": action, "why": why})
+            raise NotAllowed(why)
 
 
 @attrs.frozen
@@ -100,18 +129,23 @@ def remove(
     owner: str | None = None,
     creator: str | None = None,
     reason: str = "",
+    rank: int | None,
 ) -> Committing:
-    """Remove entities by id, or everything of an owner or of a creator, once committed."""
+    """Remove entities by id, or everything of an owner or of a creator, once committed;
+    refused when one of them belongs to a member the operator does not outrank."""
     world = domain.world
     if ids is not None:
         target_desc, by = f"{len(ids)} ids", "ids"
-        chosen = [eid for eid in dict.fromkeys(ids) if domain.pending.latest(eid) is not None]
+        found = [e for e in map(domain.pending.latest, dict.fromkeys(ids)) if e is not None]
+        check_rank(domain, actor, rank, (e.owner for e in found), "remove")
+        chosen = [e.id for e in found]
     elif owner is not None:
         target_desc, by, chosen = owner, "owner", None
     elif creator is not None:
         target_desc, by, chosen = creator, "creator", list(world.created_by(creator))
     else:
         raise BadRequest("remove needs entities, owner or creator")
+    check_rank(domain, actor, rank, (owner, creator), "remove")
     count = world.count_owned(owner) if chosen is None else len(chosen)
     body = {"removed": count, "reason": reason, "by": by}
     record = domain.roomlog.entry("remove", actor, target_desc, body)
@@ -144,8 +178,11 @@ def kick(domain: Domain, token: str, reason: str, code: int = 4002) -> int:
     return len(sessions)
 
 
-def kick_logged(domain: Domain, actor: str, token: str, reason: str) -> Committing:
+def kick_logged(
+    domain: Domain, actor: str, token: str, reason: str, *, rank: int | None
+) -> Committing:
     """An operator's kick: `not_found` when the avatar is not connected; logged."""
+    check_rank(domain, actor, rank, (token,), "kick")
     if not any(not s.closing for s in domain.sessions.of_token(token)):
         raise NotFound("that avatar is not connected")
     done = domain.writes.commit(

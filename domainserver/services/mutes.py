@@ -7,6 +7,7 @@ from typing import Any
 import msgpack
 
 from entities import MuteTarget
+from entities.errors import QuotaExceeded
 
 from ..store import mutes as mute_rows
 from .commits import Committing
@@ -36,6 +37,9 @@ def mute(domain: Domain, token: str, target: MuteTarget) -> Committing | dict[st
     mutes = domain.mutes_of(token)
     if target.key in mutes.targets:
         return reply
+    cap = domain.config.max_mutes
+    if len(mutes) >= cap:
+        raise QuotaExceeded(f"at most {cap} mutes; unmute something first")
     blob = msgpack.packb(target.to_wire())
     now = domain.clock()
     done = domain.writes.commit(

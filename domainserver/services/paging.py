@@ -11,7 +11,15 @@ import msgpack
 
 from entities.errors import BadRequest
 
-__all__ = ["PageLimits", "LISTS", "BLACKLIST", "page_limit", "encode_cursor", "decode_cursor"]
+__all__ = [
+    "PageLimits",
+    "LISTS",
+    "LOOK",
+    "BLACKLIST",
+    "page_limit",
+    "encode_cursor",
+    "decode_cursor",
+]
 
 
 @attrs.frozen
@@ -24,6 +32,8 @@ class PageLimits:
 
 LISTS = PageLimits(100, 1000)
 """Every list: find, look, the operator's bans and room log (contract §2.4 for find)."""
+LOOK = PageLimits(100, 200)
+"""`look`: a viewer's frequent question, so a page is small enough never to hold the loop."""
 BLACKLIST = PageLimits(1000, 10_000)
 """The blacklist API for domain scripts (contract §3.2)."""
 

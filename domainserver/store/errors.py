@@ -5,7 +5,7 @@ StoreError
  └── SchemaError      the file is not a usable domain-server database
                       (newer schema than this code, or no WAL support)
 
-They are deliberately not `DomainError`s: a client sees only "internal error".
+They are deliberately not `DomainError`s: a client sees only a `ServerFault` naming a log id.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from ..protocol.codec import Request
 from ..services import entities
 from ..services.commits import Committing
 from ..services.domain import Domain
-from ..services.paging import decode_cursor, encode_cursor, page_limit
+from ..services.paging import LOOK, decode_cursor, encode_cursor, page_limit
 from ..services.sessions import Session
 
 __all__ = ["rez", "get", "edit", "delete", "set_override", "look", "entity_arg"]
@@ -50,7 +50,7 @@ def look(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
     """Entities around a point, nearest first, paged; whatever the viewer muted is left out."""
     center = fields.vec3(request.arg("center"), "center")
     radius = fields.radius(request.arg("radius"))
-    limit = page_limit(request.arg("limit"))
+    limit = page_limit(request.arg("limit"), LOOK)
     after = decode_cursor(request.arg("cursor"), (float, str))
     page, last = entities.look(
         domain, session, center, radius, limit, None if after is None else (after[0], after[1])

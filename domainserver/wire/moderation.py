@@ -43,13 +43,16 @@ def remove(domain: Domain, session: Session, request: Request) -> Committing:
         owner=None if owner is None else fields.token(owner, "owner"),
         creator=None if creator is None else fields.token(creator, "creator"),
         reason=fields.reason(request.arg("reason"), required=False),
+        rank=session.grant.role.rank,
     )
 
 
 def kick(domain: Domain, session: Session, request: Request) -> Committing:
     token = fields.token(request.arg("avatar"), "avatar")
     reason = fields.reason(request.arg("reason"), required=False)
-    return moderation.kick_logged(domain, session.token, token, reason)
+    return moderation.kick_logged(
+        domain, session.token, token, reason, rank=session.grant.role.rank
+    )
 
 
 def ban(domain: Domain, session: Session, request: Request) -> Committing:
@@ -59,7 +62,15 @@ def ban(domain: Domain, session: Session, request: Request) -> Committing:
     if duration is not None:
         duration = fields.lifetime(duration)
     keep = fields.boolean(request.arg("keep_entities", False), "keep_entities")
-    return bans.ban(domain, session.token, token, reason, duration=duration, keep_entities=keep)
+    return bans.ban(
+        domain,
+        session.token,
+        token,
+        reason,
+        duration=duration,
+        keep_entities=keep,
+        rank=session.grant.role.rank,
+    )
 
 
 def unban(domain: Domain, session: Session, request: Request) -> Committing:

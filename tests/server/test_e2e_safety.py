@@ -21,7 +21,7 @@ from .conftest import BLACKLIST_KEY
 RING = "https://scripts.example/ring.js"
 TINY = [0.01, 0.01, 0.01]
 CLUSTER = {"center": [101, 0, 0], "radius": 5}  # where the invisible copies sit
-WORLD = {"center": [0, 0, 0], "radius": 1000}
+WORLD = {"center": [-50, 0, 0], "radius": 256}  # the largest look: -306 m to 206 m
 
 
 async def settle(client):
@@ -462,7 +462,8 @@ async def test_room_log_records_moderation_with_an_intact_chain(harness, scene, 
     assert by_kind["ban"].body_map()["reason"] == "griefing"
     assert by_kind["ban"].body_map()["expires_at"] is not None
     assert by_kind["unban"].target == people.trusted.token
-    assert [r.kind for r in records[:4]] == ["unban", "ban", "kick", "remove"]
+    acts = [r.kind for r in records if r.kind in ("unban", "ban", "kick", "remove")]
+    assert acts[:4] == ["unban", "ban", "kick", "remove"]
     assert harness.domain.store.read(roomlog.verify) is None
 
 

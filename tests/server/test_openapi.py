@@ -95,6 +95,10 @@ def test_authenticated_operations_name_one_known_scope_and_their_refusals(spec):
     for path, item in spec["paths"].items():
         for method, op in ((m, o) for m, o in item.items() if m in METHODS):
             security = op.get("security", spec["security"])
+            if path == "/healthz":  # anyone; the counts only for a key with metrics:read
+                assert security == [{}, {"bearer": ["metrics:read"]}]
+                assert {"401", "403"} <= set(op["responses"])
+                continue
             if not path.startswith("/api/v1/") or path == "/api/v1/openapi.yaml":
                 assert security == [], (method, path)
                 continue
@@ -150,6 +154,8 @@ async def test_real_answers_fit_the_schemas(harness, http, spec, people):
     token = "/{token}"
 
     await check("GET", "/healthz", key=None)
+    await check("GET", "/healthz", key=BLACKLIST_KEY, expect=403)
+    await check("GET", "/healthz", key="unknown", expect=401)
     # The blacklist API, §3.2, with its refusals.
     bl, blt = "/api/v1/blacklist", "/api/v1/blacklist" + token
     await check("GET", bl, key=BLACKLIST_KEY)

@@ -1,0 +1,70 @@
+"""World.nearest: the nearest-first pages of `look`, checked against sorting everything."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from entities import World
+
+coord = st.floats(-120, 120, allow_nan=False).map(lambda v: round(v, 1))
+point = st.tuples(coord, coord, coord)
+
+
+def brute(world, center, radius, hidden=frozenset()):
+    ranked = sorted(
+        (e.distance2(center), e.id) for e in world.all()
+        if e.distance2(center) <= radius * radius and e.id not in hidden
+    )  # fmt: skip
+    return [eid for _, eid in ranked]
+
+
+def walk(world, center, radius, limit, hidden=frozenset()):
+    seen, after, pages = [], None, 0
+    while True:
+        page, after, _ = world.nearest(
+            center, radius, limit, after, (lambda e: e.id in hidden) if hidden else None
+        )
+        seen.extend(e.id for e in page)
+        pages += 1
+        if after is None:
+            return seen, pages
+        assert len(page) == limit
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    positions=st.lists(point, max_size=120),
+    center=point,
+    radius=st.floats(0, 200, allow_nan=False),
+    limit=st.integers(1, 25),
+    data=st.data(),
+)
+def test_pages_walk_exactly_the_sorted_area(make_entity, positions, center, radius, limit, data):
+    world = World()
+    for p in positions:
+        world.add(make_entity(position=p))
+    ids = [e.id for e in world.all()]
+    hidden = frozenset(data.draw(st.lists(st.sampled_from(ids), max_size=5)) if ids else ())
+    seen, pages = walk(world, center, radius, limit, hidden)
+    expected = brute(world, center, radius, hidden)
+    assert seen == expected
+    assert pages == max(1, -(-len(expected) // limit))
+
+
+def test_a_far_page_reads_about_what_a_near_one_does(make_entity):
+    """200 entities per 16 m cell along a line: paging out to 500 m reads a shell of cells
+    per page, never everything nearer than the page."""
+    world = World()
+    for x in range(0, 500, 2):
+        for k in range(8):
+            world.add(make_entity(position=(x + 0.1 * k, 0.5, 0.5)))
+    after, costs = None, []
+    while True:
+        page, after, examined = world.nearest((0.0, 0.5, 0.5), 600, 50, after)
+        costs.append(examined)
+        if after is None:
+            break
+    assert len(costs) == 40
+    assert max(costs) <= 3 * 64 + 50  # a page of 50 and at most a few 64-entity cells
+    assert costs[-2] <= 2 * costs[1] + 64  # far pages cost what near ones do
