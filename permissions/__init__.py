@@ -19,6 +19,8 @@ from .credentials import (
 )
 from .describe import describe_changes, summary
 from .edit import add_api_key
+from .feeddoc import FeedDocument, FeedRefused, render_document, signature_value, verify_document
+from .feeds import ACTIONS, PUBLISH_MODES, FeedConfig, decode_domain_key
 from .model import (
     KNOWN_CAPS,
     KNOWN_SCOPES,
@@ -33,8 +35,25 @@ from .model import (
     TokenList,
 )
 from .parse import default_policy, load_policy, parse_policy
+from .sources import Conflict, Decision, FeedBans, FeedRule, Holding, decide, sources_of
 
 __all__ = [
+    "ACTIONS",
+    "PUBLISH_MODES",
+    "Conflict",
+    "Decision",
+    "FeedBans",
+    "FeedConfig",
+    "FeedDocument",
+    "FeedRefused",
+    "FeedRule",
+    "Holding",
+    "decide",
+    "decode_domain_key",
+    "render_document",
+    "signature_value",
+    "sources_of",
+    "verify_document",
     "KNOWN_CAPS",
     "MAX_CREDENTIALS",
     "KNOWN_SCOPES",

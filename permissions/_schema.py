@@ -15,6 +15,8 @@ __all__ = [
     "SCRIPTS_KEYS",
     "ACCESS_KEYS",
     "API_KEY_KEYS",
+    "FEED_KEYS",
+    "BANFEED_KEYS",
     "DOMAIN_DEFAULTS",
     "BUILTIN_VISITOR",
     "REZ_MODES",
@@ -22,7 +24,10 @@ __all__ = [
     "NAME_PATTERN",
 ]
 
-TOP_LEVEL = ("domain", "roles", "members", "groups", "rez", "scripts", "access", "api_keys")
+TOP_LEVEL = (
+    "domain", "roles", "members", "groups", "rez", "scripts", "access", "api_keys", "feeds",
+    "banfeed",
+)
 DOMAIN_KEYS = (
     "id",
     "access",
@@ -44,6 +49,8 @@ LIST_KEYS = ("whitelist", "blacklist")
 SCRIPTS_KEYS = ("whitelist", "blacklist", "sources")
 ACCESS_KEYS = ("blacklist",)
 API_KEY_KEYS = ("sha256", "scopes")
+FEED_KEYS = ("url", "key", "action", "priority", "refresh", "remove_entities")
+BANFEED_KEYS = ("publish",)
 
 # How each table is written in a file -> the keys it may hold ([members] maps tokens).
 TABLES: dict[str, tuple[str, ...]] = {
@@ -55,6 +62,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "[scripts]": SCRIPTS_KEYS,
     "[access]": ACCESS_KEYS,
     "[api_keys.NAME]": API_KEY_KEYS,
+    "[feeds.NAME]": FEED_KEYS,
+    "[banfeed]": BANFEED_KEYS,
 }
 
 DOMAIN_DEFAULTS: dict[str, Any] = {

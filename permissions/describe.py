@@ -157,6 +157,15 @@ def describe_changes(old: Policy, new: Policy) -> list[str]:
             lines.append(f"api key {name}: key replaced")
     for name in old.api_keys.keys() - new.api_keys.keys():
         lines.append(f"api key {name} removed")
+    for name in sorted(new.feeds.keys() | old.feeds.keys()):
+        a, b = old.feeds.get(name), new.feeds.get(name)
+        if a != b:
+            what = "added" if a is None else "removed" if b is None else "changed"
+            shown = b if b is not None else a
+            assert shown is not None
+            lines.append(f"feed {name} {what}: {shown.action} from {shown.url}")
+    if old.publish != new.publish:
+        lines.append(f"banfeed publish {_value(old.publish)} -> {_value(new.publish)}")
     return lines
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from permissions.feeds import FeedConfig
+
 __all__ = [
     "KNOWN_CAPS",
     "KNOWN_SCOPES",
@@ -155,6 +157,9 @@ class Policy:
     # token -> names of the file groups it is in; built once so grant_for never scans groups.
     _token_groups: Mapping[str, frozenset[str]] = attrs.field(repr=False)
     _key_index: Mapping[str, ApiKey] = attrs.field(repr=False)
+    # v1.1 ban lists across domains: `[feeds.NAME]` subscriptions and what `[banfeed]` publishes.
+    feeds: Mapping[str, FeedConfig] = attrs.field(factory=dict)
+    publish: str = "all"
 
     @property
     def visitor(self) -> Role:

@@ -15,6 +15,7 @@ from entities.tokens import TOKEN_SHAPE, is_token
 from permissions import _schema as S
 from permissions._check import Checker, hint, number_text
 from permissions.credentials import decode_public_key
+from permissions.feeds import read_banfeed, read_feeds
 from permissions.model import (
     KNOWN_CAPS,
     KNOWN_SCOPES,
@@ -98,6 +99,7 @@ class _Builder:
         }
         sources = self._read_sources()
         api_keys = self._read_api_keys()
+        feeds, publish = read_feeds(c, data), read_banfeed(c, data)
         if not c.ok:
             raise PolicyError(c.problems())
 
@@ -120,6 +122,8 @@ class _Builder:
             api_keys=api_keys,
             token_groups={t: frozenset(g) for t, g in token_groups.items()},
             key_index={k.sha256: k for k in api_keys.values()},
+            feeds=feeds,
+            publish=publish,
         )
 
     def _section(self, key: str) -> dict[str, Any]:
