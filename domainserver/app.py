@@ -19,6 +19,7 @@ from .appkeys import CONFIG, DOMAIN, SOCKETS
 from .config import ServerConfig
 from .http import add_http_routes
 from .services.domain import Domain
+from .services.evidence import run_checkpoints, run_retention, seal
 from .services.expiry import run_expiry
 from .services.loading import load
 from .services.reload import reload_policy, watch_policy_file
@@ -74,6 +75,8 @@ async def _domain_lifecycle(
     tasks = [
         asyncio.create_task(run_expiry(domain)),
         asyncio.create_task(watch_policy_file(domain)),
+        asyncio.create_task(run_checkpoints(domain)),
+        asyncio.create_task(run_retention(domain)),
     ]
     loop = asyncio.get_running_loop()
     hup = False
@@ -91,6 +94,10 @@ async def _domain_lifecycle(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:  # a clean shutdown leaves every record under a signed checkpoint
+            await seal(domain)
+        except Exception:
+            log.exception("could not sign the last room-log checkpoint")
         await asyncio.to_thread(store.close)
 
 

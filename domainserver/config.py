@@ -30,5 +30,23 @@ class ServerConfig:
     # up to 5 ms for every hand-over, which caps group commit at a few hundred per second.
     gil_switch_interval: float | None = 0.0005
     handle_signals: bool = True  # SIGHUP reloads; off when mounted into a host that owns signals
+    # The room log and reports (docs/EVIDENCE.md). A signed checkpoint every so many records
+    # or seconds, whichever comes first, and on a clean shutdown.
+    checkpoint_every: int = 1000
+    checkpoint_seconds: float = 60.0
+    log_chat: bool = True  # record `say` and `entity_say`
+    log_rez: bool = True  # record rezzes and removals
+    report_before: int = 50  # records captured before the reported moment
+    report_after: int = 20  # and after it (those already written when the report is made)
+    max_open_reports: int = 5  # per reporter
+    report_rate: float = 0.2  # reports a second per reporter (a bucket of one)
+    # Seconds each kind of record is kept (None: for ever); kinds not named keep
+    # `retention_default`. Records cited by an open report are kept until it closes.
+    retention: tuple[tuple[str, float | None], ...] = (
+        ("say", 30 * 86400.0), ("entity_say", 30 * 86400.0), ("enter", 90 * 86400.0),
+        ("exit", 90 * 86400.0), ("rez", 90 * 86400.0), ("removal", 90 * 86400.0),
+    )
+    retention_default: float | None = None
+    retention_interval: float = 3600.0  # seconds between purges
     # Seconds viewers get to answer the 1001 close at shutdown before they are dropped.
     shutdown_timeout: float = 2.0

@@ -24,7 +24,9 @@ __all__ = [
     "PolicyError",
 ]
 
-KNOWN_CAPS = frozenset({"kick", "ban", "find", "remove", "locate", "edit_any", "reports"})
+KNOWN_CAPS = frozenset(
+    {"kick", "ban", "find", "remove", "locate", "edit_any", "reports", "audit"}
+)
 KNOWN_SCOPES = frozenset(
     {
         "blacklist:read",
@@ -35,6 +37,8 @@ KNOWN_SCOPES = frozenset(
         "avatars:read",
         "avatars:write",
         "log:read",
+        "reports:read",
+        "reports:write",
         "metrics:read",
     }
 )

@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import keys, policy, serve
+from . import evidence, keys, policy, serve
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (serve, policy, keys)
+COMMANDS = (serve, policy, keys, evidence)
 
 
 def build_parser() -> argparse.ArgumentParser:

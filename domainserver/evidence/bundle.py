@@ -73,10 +73,11 @@ def verify_bundle(bundle: Any, key: Ed25519PublicKey | str | None = None) -> Bun
         return BundleReport("checkpoint was signed for another domain")
     first, last = bundle.get("first_seq"), bundle.get("last_seq")
     records, purged = bundle.get("records"), bundle.get("purged", [])
+    withheld = bundle.get("withheld", [])
     if type(first) is not int or type(last) is not int or not 1 <= first <= last + 1:
         return BundleReport("first_seq and last_seq must be integers, first_seq >= 1")
-    if not isinstance(records, list) or not isinstance(purged, list):
-        return BundleReport("records and purged must be lists")
+    if not all(isinstance(x, list) for x in (records, purged, withheld)):
+        return BundleReport("records, purged and withheld must be lists")
     proof = bundle.get("proof")
     try:
         leaves = _hashes(bundle.get("leaves"), "leaves")
@@ -93,14 +94,14 @@ def verify_bundle(bundle: Any, key: Ed25519PublicKey | str | None = None) -> Bun
     if root != checkpoint.root:
         return BundleReport("the leaf hashes do not make the signed root: the bundle was "
                             "altered", 0, checkpoint)  # fmt: skip
-    failure = _check_records(records, purged, first, last, leaves)
+    failure = _check_records(records, purged + withheld, first, last, leaves)
     return BundleReport(failure, len(records), checkpoint)
 
 
-def _check_records(records: list[Any], purged: list[Any], first: int, last: int,
+def _check_records(records: list[Any], skipped: list[Any], first: int, last: int,
                    leaves: list[bytes]) -> str | None:  # fmt: skip
     """The first record that does not match its proven leaf, in seq order."""
-    gone = set(purged)
+    gone = set(skipped)  # purged by retention, or withheld: known by their leaf hash only
     expected = [s for s in range(first, last + 1) if s not in gone]
     seqs = [r.get("seq") if isinstance(r, dict) else None for r in records]
     present = set(seqs)

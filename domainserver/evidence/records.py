@@ -45,13 +45,11 @@ def canonical(value: Any) -> bytes:
 
 
 def leaf_data(record: dict[str, Any]) -> bytes:
-    """What a record's leaf hashes: its canonical JSON without `seq` (the leaf's position in
-    the tree is its seq - 1, so the tree itself commits to the order)."""
-    if "seq" in record:
-        record = {k: v for k, v in record.items() if k != "seq"}
+    """What a record's leaf hashes: its canonical JSON, `seq` included (so a record moved to
+    another place no longer matches its own leaf, and the verifier can say which it was)."""
     return canonical(record)
 
 
 def record_leaf(record: dict[str, Any]) -> bytes:
-    """The Merkle leaf hash of a record as shown (`seq` included or not)."""
+    """The Merkle leaf hash of a record as shown."""
     return leaf_hash(leaf_data(record))

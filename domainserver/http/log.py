@@ -1,4 +1,5 @@
-"""Operator HTTP handlers for the room log: read it newest first, and verify its hash chain."""
+"""Operator HTTP handlers for the room log: read it newest first (filtered), and check every
+record against its leaf hash."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiohttp import web
 from entities.errors import BadRequest
 
 from ..appkeys import DOMAIN
+from ..services.evidence import log_filters, read_log
 from ..services.paging import LISTS
 from .auth import authorize
 from .params import json_reply, query_args, query_limit
@@ -22,20 +24,31 @@ def _seq_cursor(raw: str | None) -> int | None:
     return int(raw)
 
 
+def _number(query: dict[str, str], name: str) -> float | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be unix seconds") from None
+
+
 async def log_page(request: web.Request) -> web.Response:
-    """GET room-log entries newest first; `next` pages back to older ones."""
+    """GET room-log records newest first, filtered by time range, token and kind; `next`
+    pages back to older ones."""
     authorize(request, "log:read")
-    query = query_args(request, frozenset({"limit", "cursor"}))
+    query = dict(query_args(request, frozenset(
+        {"limit", "cursor", "since", "until", "token", "kind"})))  # fmt: skip
     limit = query_limit(query, LISTS)
     before = _seq_cursor(query.get("cursor"))
-    records = await request.app[DOMAIN].roomlog.page(limit, before)
-    more = len(records) == limit and records[-1].seq > 1
-    return json_reply(
-        {
-            "entries": [r.to_wire() for r in records],
-            "next": str(records[-1].seq) if more else None,
-        }
-    )
+    kind = query.get("kind")
+    filters = log_filters(_number(query, "since"), _number(query, "until"),
+                          query.get("token") or None,
+                          None if not kind else kind.split(","))  # fmt: skip
+    records = await read_log(request.app[DOMAIN], limit=limit, before=before, **filters)
+    more = len(records) == limit and records[-1]["seq"] > 1
+    return json_reply({"entries": records, "next": str(records[-1]["seq"]) if more else None})
 
 
 async def log_verify(request: web.Request) -> web.Response:

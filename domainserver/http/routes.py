@@ -12,9 +12,11 @@ from aiohttp import web
 
 from .bans import add_ban, get_ban, lift_ban, list_bans
 from .blacklist import blacklist_page, blacklist_token
+from .domain import domain_identity
 from .errors import error_middleware
 from .health import healthz
 from .log import log_page, log_verify
+from .reports import get_report, list_reports, report_bundle, resolve_report
 from .world import find_entities, kick_avatar, locate_avatars, remove_entities
 
 __all__ = ["add_http_routes", "openapi_document", "OPERATOR"]
@@ -42,6 +44,7 @@ def add_http_routes(app: web.Application, prefix: str = "") -> None:
     router.add_get(prefix + "/api/v1/blacklist", blacklist_page)
     router.add_get(prefix + "/api/v1/blacklist/{token}", blacklist_token)
     router.add_get(prefix + "/api/v1/openapi.yaml", openapi_yaml)
+    router.add_get(prefix + "/api/v1/domain", domain_identity)
     base = prefix + OPERATOR
     router.add_get(base + "/entities", find_entities)
     router.add_post(base + "/entities/remove", remove_entities)
@@ -53,3 +56,7 @@ def add_http_routes(app: web.Application, prefix: str = "") -> None:
     router.add_delete(base + "/bans/{token}", lift_ban)
     router.add_get(base + "/log", log_page)
     router.add_get(base + "/log/verify", log_verify)
+    router.add_get(base + "/reports", list_reports)
+    router.add_get(base + "/reports/{id}", get_report)
+    router.add_get(base + "/reports/{id}/bundle", report_bundle)
+    router.add_post(base + "/reports/{id}/resolve", resolve_report)

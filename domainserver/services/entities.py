@@ -24,6 +24,7 @@ from ..protocol.codec import PackedField
 from ..store import entities as entity_rows
 from .commits import Committing
 from .domain import Domain
+from .evidence import record_hot, removal_entry
 from .sessions import Session
 
 __all__ = [
@@ -82,6 +83,9 @@ def forget(
     committed they leave the world and viewers are told, with `reason`."""
     pending, world = domain.pending, domain.world
     tickets = [(eid, pending.stage(eid, None)) for eid in ids]
+    logged = removal_entry(domain, ids, reason)
+    if logged is not None:
+        extra = (*extra, logged)
 
     def apply() -> None:
         for eid in ids:
@@ -176,6 +180,9 @@ def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
         rule=domain.lifetime_rule(grant),
     )
     done = _put(domain, entity, new_owner=session.token)
+    record_hot(domain, "rez", session.token, entity.id, {
+        "type": entity.type, "position": list(entity.position), "script": entity.script,
+        "parent": entity.parent, "temporary": entity.expires_at is not None})
     return Committing(done, lambda: _announce("entity_added", domain, entity))
 
 

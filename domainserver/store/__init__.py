@@ -1,7 +1,8 @@
 """The storage layer: the one owner of the SQLite file, and one module per persisted noun.
 
 `Store` owns the connections (a single group-committing writer thread, a
-reader); `entities`, `bans`, `mutes` and `log` are plain functions over a
+reader); `entities`, `bans`, `mutes`, `log` (with `checkpoints` and `logverify`) and
+`reports` are plain functions over a
 `sqlite3.Connection`, run through `Store.write` / `Store.read`. Migrations live
 in `schema`. Errors raised by the store itself are in `errors` (internal,
 never shown to clients).
@@ -9,7 +10,7 @@ never shown to clients).
 
 from __future__ import annotations
 
-from . import bans, entities, log, mutes, schema
+from . import bans, checkpoints, entities, log, logverify, mutes, reports, schema
 from ._store import MAX_BATCH, Store, StoreStats
 from .errors import SchemaError, StoreClosed, StoreError
 from .schema import SCHEMA_VERSION
@@ -26,5 +27,8 @@ __all__ = [
     "bans",
     "mutes",
     "log",
+    "checkpoints",
+    "logverify",
+    "reports",
     "schema",
 ]

@@ -1,89 +1,74 @@
-"""The room log and abuse reports: an append-only record made tamper-evident by a hash chain.
+"""The room log's rows: append-only records, each stored as its canonical JSON (the Merkle
+leaf data, docs/EVIDENCE.md) with its leaf hash, and read back by seq, time, token and kind.
 
-Each record's hash covers the previous hash and the record's own fields, so
-editing or deleting any record breaks the chain from there on (`verify`).
+The tree, its checkpoints and proofs are in `checkpoints`; checking a whole database is in
+`logverify`. `at`, `kind`, `actor` and `target` are copies of the content for queries;
+`verify` checks they agree with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+from collections.abc import Iterable
 from typing import Any, Final
 
 import attrs
-import msgpack
+
+from ..evidence.records import BASE_FIELDS, canonical
 
 __all__ = [
-    "GENESIS_HASH",
     "LogRecord",
     "append",
     "recent",
     "between",
+    "query",
     "last_seq",
     "verify",
-    "chain_hash",
-    "ReportRow",
-    "save_report",
-    "get_report",
+    "purge",
 ]
 
-GENESIS_HASH: Final = bytes(32)
-"""`prev_hash` of the first record."""
-
-_COLS: Final = "seq, at, kind, actor, target, body, prev_hash, hash"
-
-
-def chain_hash(
-    prev_hash: bytes,
-    seq: int,
-    at: float,
-    kind: str,
-    actor: str | None,
-    target: str | None,
-    body: bytes,
-) -> bytes:
-    """SHA-256(prev_hash + msgpack([seq, at, kind, actor, target, body])): a record's hash."""
-    packed = msgpack.packb([seq, at, kind, actor, target, body], use_bin_type=True)
-    return hashlib.sha256(prev_hash + packed).digest()
+_COLS: Final = "seq, at, kind, actor, target, data, hash"
+_sha256 = hashlib.sha256
 
 
 @attrs.frozen
 class LogRecord:
-    """One room-log record as stored; `body` is the msgpack bytes that were hashed."""
+    """One room-log record as stored: `data` is the canonical JSON its leaf hashes (None once
+    purged by retention; the leaf hash stays, so the tree still verifies)."""
 
     seq: int
     at: float
     kind: str
     actor: str | None
     target: str | None
-    body: bytes
-    prev_hash: bytes
+    data: bytes | None
     hash: bytes
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> LogRecord:
-        """Build from a `(seq, at, kind, actor, target, body, prev_hash, hash)` row."""
-        seq, at, kind, actor, target, body, prev_hash, hash_ = row
-        return cls(int(seq), float(at), kind, actor, target, bytes(body), bytes(prev_hash),
-                   bytes(hash_))  # fmt: skip
+        """Build from a `(seq, at, kind, actor, target, data, hash)` row."""
+        seq, at, kind, actor, target, data, hash_ = row
+        return cls(int(seq), float(at), kind, actor, target,
+                   None if data is None else bytes(data), bytes(hash_))  # fmt: skip
+
+    @property
+    def purged(self) -> bool:
+        return self.data is None
 
     def body_map(self) -> dict[str, Any]:
-        """The decoded body (a fresh dict each call)."""
-        body: dict[str, Any] = msgpack.unpackb(self.body, raw=False)
-        return body
+        """The kind's own fields (everything but seq, at, kind, actor, target)."""
+        record = self.to_wire()
+        return {k: v for k, v in record.items() if k not in BASE_FIELDS}
 
     def to_wire(self) -> dict[str, Any]:
-        """The record as a wire/JSON map: decoded body, hashes as hex."""
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "kind": self.kind,
-            "actor": self.actor,
-            "target": self.target,
-            "body": self.body_map(),
-            "prev_hash": self.prev_hash.hex(),
-            "hash": self.hash.hex(),
-        }
+        """The record as shown everywhere (contract §6): exactly what its leaf hashes; a
+        purged one is `{seq, at, kind, purged: true}`."""
+        if self.data is None:
+            return {"seq": self.seq, "at": self.at, "kind": self.kind, "purged": True}
+        record: dict[str, Any] = json.loads(self.data)
+        return record
 
 
 def append(
@@ -93,44 +78,72 @@ def append(
     actor: str | None,
     target: str | None,
     body: dict[str, Any],
-) -> LogRecord:
-    """Append a record chained to the last one; must run on the store's writer
-    (inside `Store.write`), whose single transaction keeps the chain linear."""
-    last = conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, bytes(last[1]))
-    # SQLite stores `at` as REAL; hash the float it will read back.
+) -> int:
+    """Append one record on the store's writer; returns its seq. `body` holds the kind's
+    own fields (names other than seq, at, kind, actor, target)."""
+    seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM log").fetchone()[0]
     at = float(at)
-    body_bytes = msgpack.packb(body, use_bin_type=True)
-    digest = chain_hash(prev_hash, seq, at, kind, actor, target, body_bytes)
-    record = LogRecord(seq, at, kind, actor, target, body_bytes, prev_hash, digest)
+    record = dict(body)
+    record["seq"], record["at"], record["kind"] = seq, at, kind
+    record["actor"], record["target"] = actor, target
+    data = canonical(record)
     conn.execute(
-        f"INSERT INTO log ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at, kind, actor, target, body_bytes, prev_hash, digest),
+        "INSERT INTO log (seq, at, kind, actor, target, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, kind, actor, target, data, _sha256(b"\x00" + data).digest()),
     )
-    return record
+    return int(seq)
+
+
+def _records(cur: sqlite3.Cursor) -> list[LogRecord]:
+    return [LogRecord.from_row(row) for row in cur.fetchall()]
 
 
 def recent(conn: sqlite3.Connection, limit: int, before_seq: int | None = None) -> list[LogRecord]:
-    """Up to `limit` records with seq below `before_seq` (None: the newest),
-    newest first. Page back by passing the last record's seq as `before_seq`."""
-    if before_seq is None:
-        rows = conn.execute(
-            f"SELECT {_COLS} FROM log ORDER BY seq DESC LIMIT ?", (limit,)
-        ).fetchall()
-    else:
-        rows = conn.execute(
-            f"SELECT {_COLS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-            (before_seq, limit),
-        ).fetchall()
-    return [LogRecord.from_row(row) for row in rows]
+    """Up to `limit` records with seq below `before_seq` (None: the newest), newest first."""
+    return query(conn, limit=limit, before_seq=before_seq)
 
 
 def between(conn: sqlite3.Connection, first_seq: int, last_seq: int) -> list[LogRecord]:
     """Records with `first_seq <= seq <= last_seq`, oldest first."""
-    rows = conn.execute(
+    return _records(conn.execute(
         f"SELECT {_COLS} FROM log WHERE seq BETWEEN ? AND ? ORDER BY seq", (first_seq, last_seq)
-    ).fetchall()
-    return [LogRecord.from_row(row) for row in rows]
+    ))  # fmt: skip
+
+
+def query(
+    conn: sqlite3.Connection,
+    *,
+    limit: int,
+    before_seq: int | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    token: str | None = None,
+    kinds: Iterable[str] = (),
+) -> list[LogRecord]:
+    """Up to `limit` records, newest first, with seq below `before_seq`, `since <= at <
+    until`, `token` as actor or target, and kind in `kinds` (each criterion when given)."""
+    where, args = [], []
+    if before_seq is not None:
+        where.append("seq < ?")
+        args.append(before_seq)
+    if since is not None:
+        where.append("at >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("at < ?")
+        args.append(until)
+    if token is not None:
+        where.append("(actor = ? OR target = ?)")
+        args += [token, token]
+    kinds = sorted(set(kinds))
+    if kinds:
+        where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        args += kinds
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    # Newest first by seq: with a time range, SQLite picks the `at` index or the rowid.
+    return _records(conn.execute(
+        f"SELECT {_COLS} FROM log {clause} ORDER BY seq DESC LIMIT ?", (*args, limit)
+    ))  # fmt: skip
 
 
 def last_seq(conn: sqlite3.Connection) -> int:
@@ -138,64 +151,70 @@ def last_seq(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()[0])
 
 
-def verify(conn: sqlite3.Connection) -> int | None:
-    """Recompute the chain in order; None if intact, else the first bad seq.
-
-    A record is bad if its seq is not the next number, its `prev_hash` is not
-    the previous record's hash, or its hash does not match its fields. Deleting
-    the newest records (truncation) cannot be detected from the chain alone;
-    compare with a hash kept elsewhere (a report's evidence, a signed export).
-    """
-    prev = GENESIS_HASH
-    expected_seq = 1
-    cur = conn.execute(f"SELECT {_COLS} FROM log ORDER BY seq")
-    cur.arraysize = 2000
-    while rows := cur.fetchmany():
-        for row in rows:
-            seq, at, kind, actor, target, body, prev_hash, hash_ = row
-            if not isinstance(at, float) or not isinstance(body, bytes):
-                return int(seq)
-            if seq != expected_seq or bytes(prev_hash) != prev:
-                return int(seq)
-            digest = chain_hash(prev, seq, at, kind, actor, target, body)
-            if digest != hash_:
-                return int(seq)
-            prev = digest
-            expected_seq += 1
+def check_row(row: tuple[Any, ...], expected_seq: int) -> str | None:
+    """Why one stored row is not a sound record at position `expected_seq`, or None."""
+    seq, at, kind, actor, target, data, hash_ = row
+    if seq != expected_seq:
+        return (f"record {expected_seq} was removed" if seq > expected_seq
+                else f"record {seq} is out of place")  # fmt: skip
+    if data is None:
+        return None
+    if _sha256(b"\x00" + data).digest() != hash_:
+        return f"record {seq} was altered: its content does not match its leaf hash"
+    try:
+        content = json.loads(data)
+    except ValueError:
+        return f"record {seq} was altered: its content is not JSON"
+    if not isinstance(content, dict) or content.get("seq") != seq:
+        source = content.get("seq") if isinstance(content, dict) else None
+        return f"record {seq} holds the content of record {source}: reordered or inserted"
+    if (content.get("at"), content.get("kind"), content.get("actor"),
+            content.get("target")) != (at, kind, actor, target):  # fmt: skip
+        return f"record {seq} was altered: its columns do not match its content"
     return None
 
 
-# -- reports -----------------------------------------------------------------
+def verify(conn: sqlite3.Connection) -> int | None:
+    """Check every record against its own leaf hash, its columns and its place; None if
+    sound, else the first bad seq. (Signatures and roots: `logverify.verify_log`.)"""
+    cur = conn.execute(f"SELECT {_COLS} FROM log ORDER BY seq")
+    cur.arraysize = 2000
+    expected = 1
+    while rows := cur.fetchmany():
+        for row in rows:
+            if check_row(row, expected) is not None:
+                return min(int(row[0]), expected)
+            expected += 1
+    return None
 
-ReportRow = tuple[str, str, bytes, str, float, int | None, int | None, bytes]
-"""`(id, reporter, target, reason, at, first_seq, last_seq, evidence_hash)`."""
 
-
-def save_report(
+def purge(
     conn: sqlite3.Connection,
-    id: str,
-    reporter: str,
-    target: bytes,
-    reason: str,
-    at: float,
-    first_seq: int | None,
-    last_seq: int | None,
-    evidence_hash: bytes,
-) -> None:
-    """Store an abuse report: `target` is the msgpack target map and
-    `evidence_hash` pins the log span `first_seq..last_seq` it cites."""
-    conn.execute(
-        "INSERT INTO reports (id, reporter, target, reason, at, first_seq, last_seq,"
-        " evidence_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (id, reporter, target, reason, at, first_seq, last_seq, evidence_hash),
-    )
-
-
-def get_report(conn: sqlite3.Connection, id: str) -> ReportRow | None:
-    """The report with this id as a `ReportRow`, or None."""
-    row: ReportRow | None = conn.execute(
-        "SELECT id, reporter, target, reason, at, first_seq, last_seq, evidence_hash"
-        " FROM reports WHERE id = ?",
-        (id,),
-    ).fetchone()
-    return row
+    cutoffs: dict[str, float],
+    default_cutoff: float | None,
+    keep: Iterable[tuple[int, int]] = (),
+    through_seq: int | None = None,
+) -> int:
+    """Drop the content of records older than their kind's cutoff (`default_cutoff` for the
+    kinds not named; None keeps them), up to `through_seq`, except the seq spans in `keep`.
+    Leaf hashes stay, so the tree and its checkpoints still verify. Returns how many."""
+    spans = list(keep)
+    guard = "".join(" AND seq NOT BETWEEN ? AND ?" for _ in spans)
+    span_args = [x for span in spans for x in span]
+    limit = "" if through_seq is None else " AND seq <= ?"
+    limit_args = [] if through_seq is None else [through_seq]
+    purged = 0
+    for kind, cutoff in cutoffs.items():
+        purged += conn.execute(
+            f"UPDATE log SET data = NULL WHERE kind = ? AND at < ? AND data IS NOT NULL"
+            f"{limit}{guard}", (kind, cutoff, *limit_args, *span_args)
+        ).rowcount  # fmt: skip
+    if default_cutoff is not None:
+        named = list(cutoffs)
+        not_named = f" AND kind NOT IN ({', '.join('?' * len(named))})" if named else ""
+        purged += conn.execute(
+            "UPDATE log SET data = NULL WHERE at < ? AND data IS NOT NULL AND kind != 'purge'"
+            f"{not_named}"
+            f"{limit}{guard}", (default_cutoff, *named, *limit_args, *span_args)
+        ).rowcount  # fmt: skip
+    return purged

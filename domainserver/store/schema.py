@@ -73,6 +73,90 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             evidence_hash BLOB NOT NULL
         )""",
     ),
+    # 2: the room log as Merkle-tree leaves with signed checkpoints (docs/EVIDENCE.md); the
+    # hash-chained rows of migration 1 stay readable in log_v1. Reports get a queue.
+    (
+        "ALTER TABLE log RENAME TO log_v1",
+        """CREATE TABLE log (
+            seq INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT,
+            target TEXT,
+            data BLOB,
+            hash BLOB NOT NULL
+        )""",
+        "CREATE INDEX log_at ON log(at)",
+        """CREATE TABLE log_nodes (
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE log_checkpoints (
+            size INTEGER PRIMARY KEY,
+            root BLOB NOT NULL,
+            at_ms INTEGER NOT NULL,
+            domain TEXT NOT NULL,
+            sig BLOB NOT NULL,
+            frontier BLOB NOT NULL
+        )""",
+        "DROP TABLE reports",
+        """CREATE TABLE reports (
+            id TEXT PRIMARY KEY,
+            reporter BLOB NOT NULL,
+            target_key TEXT NOT NULL,
+            target TEXT NOT NULL,
+            subject TEXT,
+            reason TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            state TEXT NOT NULL,
+            action TEXT,
+            closed_at REAL,
+            first_seq INTEGER,
+            last_seq INTEGER,
+            evidence BLOB NOT NULL
+        )""",
+        "CREATE INDEX reports_state ON reports(state, created_at)",
+        "CREATE INDEX reports_reporter ON reports(reporter, state)",
+    ),
+    # 3: ban lists across domains (docs/FEEDS.md). What is published: each token's latest ban
+    # change under a rising serial, and whether a ban is shared; what is subscribed: every
+    # feed's last good copy and its fetch state.
+    (
+        "ALTER TABLE bans ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE ban_changes (
+            token TEXT PRIMARY KEY,
+            serial INTEGER NOT NULL UNIQUE,
+            banned INTEGER NOT NULL,
+            expires_at REAL,
+            shared INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE banfeed_mode (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            mode TEXT NOT NULL,
+            since INTEGER NOT NULL
+        )""",
+        """CREATE TABLE feed_state (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            key TEXT NOT NULL,
+            domain TEXT,
+            serial INTEGER,
+            etag TEXT,
+            fetched_at REAL,
+            ok_at REAL,
+            errors INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            entries INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE feed_entries (
+            feed TEXT NOT NULL,
+            token TEXT NOT NULL,
+            expires_at REAL,
+            PRIMARY KEY (feed, token)
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION: int = len(MIGRATIONS)

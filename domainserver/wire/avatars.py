@@ -10,6 +10,7 @@ from entities.rules import may_edit
 
 from ..protocol.codec import Request
 from ..services.domain import Domain
+from ..services.evidence import record_hot
 from ..services.sessions import Session
 from .entities import entity_arg
 
@@ -32,6 +33,7 @@ def say(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
     text = check.text(request.arg("text"), "text", MAX_CHAT)
     domain.take_chat_budget(session.token, session.grant.role.chat_per_second)
     domain.sessions.avatar_chat(session, text)
+    record_hot(domain, "say", session.token, None, {"text": text, "name": session.name})
     return {}
 
 
@@ -48,4 +50,7 @@ def entity_say(domain: Domain, session: Session, request: Request) -> dict[str, 
     rate = domain.grant_for(payer).role.chat_per_second if entity.owner else None
     domain.take_chat_budget(payer, rate if rate is not None else session.grant.role.chat_per_second)
     domain.sessions.entity_chat(entity, text)
+    # The words carry the owner's name (actor); `by` is who made the entity speak.
+    record_hot(domain, "entity_say", entity.owner, entity.id,
+               {"text": text, "entity": entity.id, "owner": entity.owner, "by": session.token})
     return {}

@@ -40,6 +40,7 @@ from ..protocol.codec import (
 from ..services.commits import Committing
 from ..services.credentials import follow_credentials, forget_credentials
 from ..services.domain import Domain
+from ..services.evidence import record_presence
 from ..services.sessions import Session
 from .handshake import Hello
 from .ops import OPS
@@ -101,6 +102,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     if session is None:
         return ws
     domain.sessions.add(session)
+    record_presence(domain, "enter", session)
     joined = time.monotonic()
     _log_session("join", session, f"name={session.name!r} invisible={session.invisible}")
     pump = asyncio.create_task(session.pump())
@@ -108,6 +110,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         await _serve(domain, session, ws, abuse)
     finally:
         domain.sessions.remove(session)
+        record_presence(domain, "exit", session)
         forget_credentials(session)
         refused = ", ".join(f"{code} {n}" for code, n in session.refused.most_common())
         _log_session(

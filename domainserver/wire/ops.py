@@ -11,7 +11,7 @@ from ..protocol.codec import Request
 from ..services.commits import Committing
 from ..services.domain import Domain
 from ..services.sessions import Session
-from . import avatars, entities, moderation, mutes
+from . import avatars, entities, moderation, mutes, reports
 
 __all__ = ["OPS", "Op", "Handler"]
 
@@ -50,4 +50,8 @@ OPS: dict[str, Op] = {
     "ban": Op(moderation.ban, "ban", writes=True),
     "unban": Op(moderation.unban, "ban", writes=True),
     "locate": Op(moderation.locate, "locate"),
+    "report": Op(reports.report, writes=True),
+    "reports": Op(reports.reports_page, "reports"),
+    "resolve": Op(reports.resolve, "reports", writes=True),
+    "log": Op(reports.log_page, "audit"),
 }

@@ -170,10 +170,10 @@ async def test_remove_by_ids_owner_and_creator_is_announced_and_logged(harness, 
     assert body == {"removed": 2}
     assert all(harness.domain.world.get(i) is None for i in a + b)
 
-    removes = [e for e in await log_entries(http) if e["kind"] == "remove"]
+    removes = await log_entries(http, kind="remove")
     assert [e["actor"] for e in removes] == ["api:ops"] * 3
     assert removes[0]["target"] == people.visitor.token
-    assert removes[0]["body"] == {"removed": 2, "reason": "spam", "by": "creator"}
+    assert (removes[0]["removed"], removes[0]["reason"], removes[0]["by"]) == (2, "spam", "creator")
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -245,7 +245,7 @@ async def test_kick_closes_4002_and_is_logged(harness, http, people):
     assert await g.wait_closed() == 4002
     kicks = [e for e in await log_entries(http) if e["kind"] == "kick"]
     assert kicks[0]["actor"] == "api:ops" and kicks[0]["target"] == people.griefer.token
-    assert kicks[0]["body"] == {"reason": "be nice"}
+    assert kicks[0]["reason"] == "be nice"
     # Kicked, not banned: the avatar may come back.
     await harness.connect(people.griefer)
 
@@ -299,13 +299,14 @@ async def test_ban_kicks_refuses_and_removes_then_unban_lets_back(harness, http,
     status, body = await call(http, "DELETE", OP + "/bans/" + people.griefer.token)
     assert body["was_banned"] is False
 
-    entries = await log_entries(http)
+    entries = await log_entries(http, kind="ban,unban")
     assert [(e["kind"], e["actor"], e["target"]) for e in entries[:3]] == [
         ("unban", "api:ops", people.griefer.token),
         ("unban", "api:ops", people.griefer.token),
         ("ban", "api:ops", people.griefer.token),
     ]
-    assert entries[2]["body"] == {"reason": "griefing", "expires_at": None, "removed": 3}
+    assert {k: entries[2][k] for k in ("reason", "expires_at", "removed")} == {
+        "reason": "griefing", "expires_at": None, "removed": 3}
 
 
 async def test_timed_ban_keeping_entities(harness, http, people):
@@ -387,9 +388,9 @@ async def test_log_pages_back_by_seq(harness, http):
     assert seqs == [e["seq"] for e in everything] == sorted(seqs, reverse=True)
     assert seqs[-1] == 1 and len(seqs) == len(set(seqs)) >= 5
     for e in everything:
-        assert len(e["hash"]) == 64 and len(e["prev_hash"]) == 64
+        assert {"seq", "at", "kind", "actor", "target"} <= set(e)
     for params in ({"cursor": "abc"}, {"cursor": "-1"}, {"cursor": "\u00b2"}, {"limit": "0"},
-                   {"kind": "ban"}):
+                   {"kinds": "ban"}, {"since": "noon"}, {"token": "x"}):
         status, err = await call(http, "GET", OP + "/log", params=params)
         assert (status, err["error"]["code"]) == (400, "bad_request")
 

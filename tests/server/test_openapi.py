@@ -22,7 +22,7 @@ OPS_KEYS = f"""
 [api_keys.ops]
 sha256 = "{hashlib.sha256(OPS_KEY.encode()).hexdigest()}"
 scopes = ["entities:read", "entities:write", "bans:read", "bans:write",
-          "avatars:read", "avatars:write", "log:read"]
+          "avatars:read", "avatars:write", "log:read", "reports:read", "reports:write"]
 """
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "OPERATOR_API.md"
@@ -99,7 +99,8 @@ def test_authenticated_operations_name_one_known_scope_and_their_refusals(spec):
                 assert security == [{}, {"bearer": ["metrics:read"]}]
                 assert {"401", "403"} <= set(op["responses"])
                 continue
-            if not path.startswith("/api/v1/") or path == "/api/v1/openapi.yaml":
+            if not path.startswith("/api/v1/") or path in ("/api/v1/openapi.yaml",
+                                                           "/api/v1/domain"):
                 assert security == [], (method, path)
                 continue
             assert len(security) == 1 and list(security[0]) == ["bearer"], (method, path)
@@ -112,7 +113,7 @@ def test_authenticated_operations_name_one_known_scope_and_their_refusals(spec):
 
 def test_fixed_shapes_forbid_extra_properties(spec):
     schemas = spec["components"]["schemas"]
-    for name in ("Error", "Entity", "Avatar", "Ban", "LogEntry"):
+    for name in ("Error", "Entity", "Avatar", "Ban", "Report", "Evidence", "Checkpoint"):
         assert schemas[name]["additionalProperties"] is False, name
     assert schemas["Error"]["properties"]["error"]["additionalProperties"] is False
     blacklist = response_schema(spec, "/api/v1/blacklist", "GET", 200)
@@ -192,6 +193,28 @@ async def test_real_answers_fit_the_schemas(harness, http, spec, people):
     await check("GET", op + "/log")
     await check("GET", op + "/log", params={"limit": "2"})
     await check("GET", op + "/log/verify")
+    await check("GET", op + "/log", params={"kind": "say,enter", "token": griefer.token,
+                                            "since": "0", "until": "1e12"})
+    await check("GET", op + "/log", params={"since": "yesterday"}, expect=400)
+    await check("GET", "/api/v1/domain", key=None)
+    await t.request("say", text="the plaza is mine")
+    reporter = await harness.connect(people.stranger)
+    filed = await reporter.request("report", target={"avatar": people.trusted.token},
+                                   reason="shouting")
+    rid = "/{id}"
+    reps = op + "/reports"
+    listed = await check("GET", reps, params={"state": "open"})
+    assert [r["id"] for r in listed["reports"]] == [filed["report"]]
+    await check("GET", reps, params={"state": "maybe"}, expect=400)
+    await check("GET", reps + rid, reps + "/" + filed["report"])
+    await check("GET", reps + rid, reps + "/nope", expect=404)
+    await check("GET", reps + rid + "/bundle", reps + "/" + filed["report"] + "/bundle")
+    await check("POST", reps + rid + "/resolve", reps + "/" + filed["report"] + "/resolve",
+                json={"action": "warn", "reason": "calm down"})
+    await check("POST", reps + rid + "/resolve", reps + "/" + filed["report"] + "/resolve",
+                json={"action": "warn"}, expect=400)
+    await check("POST", reps + rid + "/resolve", reps + "/nope/resolve",
+                json={"action": "warn"}, expect=404)
 
     json_routes = routes_of(harness.server.app) - {("/ws", "get"), ("/api/v1/openapi.yaml", "get")}
     assert json_routes <= checked, json_routes - checked
