@@ -341,6 +341,11 @@ class Server:
                extra_env: dict[str, str] | None = None) -> Server:
         perm = workdir / "permissions.toml"
         perm.write_text(permissions)
+        # One load-generator connection sends tens of thousands of frames a second, far past
+        # what a viewer does: lift that limit (the only default a benchmark changes).
+        settings = workdir / "bench-settings.toml"
+        settings.write_text("[server]\nmax_frames_per_second = 1e9\n")
+        extra_env = {"DOMAINSERVER_CONFIG": str(settings), **(extra_env or {})}
         port = free_port()
         argv = [sys.executable, "-m", "domainserver", "serve", "--permissions", str(perm),
                 "--db", db or str(workdir / "domain.db"), "--host", HOST, "--port", str(port)]

@@ -66,6 +66,26 @@ SETTINGS: tuple[Setting, ...] = (
             "permissions file for changes", minimum=0.001),
     Setting("shutdown_timeout", "number", _D.shutdown_timeout, "seconds viewers get to answer "
             "the 1001 close at shutdown", minimum=0),
+    # What one visitor, one connection or one address may cost (docs/RELIABILITY.md).
+    Setting("max_look_radius", "number", _D.max_look_radius, "largest `look` radius in "
+            "metres", minimum=0.001),
+    Setting("read_budget", "number", _D.read_budget, "entities a token's reads may examine "
+            "or return a second", minimum=1),
+    Setting("max_mutes", "int", _D.max_mutes, "mutes per token", minimum=1),
+    Setting("max_pending_bytes", "int", _D.max_pending_bytes, "bytes queued for a viewer "
+            "whose socket is full before it is closed (1008)", minimum=1024),
+    Setting("max_connections", "int", _D.max_connections, "viewer connections in all",
+            minimum=1),
+    Setting("max_connections_per_address", "int", _D.max_connections_per_address,
+            "viewer connections from one address", minimum=1),
+    Setting("hellos_per_second_per_address", "number", _D.hellos_per_second_per_address,
+            "new viewer connections a second from one address", minimum=0.001),
+    Setting("max_frames_per_second", "number", _D.max_frames_per_second, "frames a second "
+            "one connection may send before it is read more slowly", minimum=1),
+    Setting("limit_loopback", "bool", _D.limit_loopback, "apply the per-address limits to "
+            "loopback too (off: a local proxy or load test is not limited)"),
+    Setting("trusted_proxies", "str", None, "comma-separated addresses of reverse proxies "
+            "whose X-Forwarded-For names the client's address"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 _CONFIG_FIELDS = {
@@ -77,6 +97,16 @@ _CONFIG_FIELDS = {
     "synchronous": "synchronous",
     "watch_interval": "watch_interval",
     "shutdown_timeout": "shutdown_timeout",
+    "max_look_radius": "max_look_radius",
+    "read_budget": "read_budget",
+    "max_mutes": "max_mutes",
+    "max_pending_bytes": "max_pending_bytes",
+    "max_connections": "max_connections",
+    "max_connections_per_address": "max_connections_per_address",
+    "hellos_per_second_per_address": "hellos_per_second_per_address",
+    "max_frames_per_second": "max_frames_per_second",
+    "limit_loopback": "limit_loopback",
+    "trusted_proxies": "trusted_proxies",
 }
 CONFIG_ENV = "DOMAINSERVER_CONFIG"
 
@@ -144,6 +174,8 @@ def load_settings(
             values[key], sources[key] = value, "command line"
     if problems:
         raise SettingsError(problems)
+    proxies = values["trusted_proxies"] or ""
+    values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
     config = attrs.evolve(
         ServerConfig(), **{field: values[key] for key, field in _CONFIG_FIELDS.items()}
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -146,6 +147,10 @@ def _settle_units(units: list[_Unit], job: asyncio.Future[Any]) -> None:
         _finish(unit, error)
 
 
+def _timed(observe: Callable[[float], None], started: float, _: asyncio.Future[Any]) -> None:
+    observe(time.perf_counter() - started)
+
+
 class Writes:
     """The one way services write: queued now (keeping request order), applied to memory and
     answered once durable."""
@@ -153,6 +158,7 @@ class Writes:
     def __init__(self, store: Any) -> None:
         self.store = store
         self._queued: list[_Unit] | None = None
+        self.observe_commit: Callable[[float], None] | None = None  # seconds per store job
 
     def commit(
         self,
@@ -193,4 +199,6 @@ class Writes:
             for unit in units:
                 _finish(unit, exc)
             return
+        if self.observe_commit is not None:
+            job.add_done_callback(partial(_timed, self.observe_commit, time.perf_counter()))
         job.add_done_callback(partial(_settle_units, units))

@@ -18,14 +18,19 @@ from permissions import Grant
 from ..protocol.codec import encode_event, encode_event_packed, pack
 from ..protocol.frames import binary_frame, binary_frames
 
-__all__ = ["Session", "SessionRegistry", "OUTBOX_LIMIT"]
+__all__ = ["Session", "SessionRegistry", "MAX_SHARED_BATCHES", "HIGH_WATER"]
 
 log = logging.getLogger(__name__)
 
-# Frames a viewer may fall behind by before it is dropped as too slow to keep up.
-OUTBOX_LIMIT = 200_000
+# A viewer whose socket is full (over HIGH_WATER unsent) while more than
+# ServerConfig.max_pending_bytes wait for it, or more than MAX_SHARED_BATCHES mass removals
+# (shared by every viewer: it holds references, not copies), is not reading: it is closed.
+# A burst to a viewer that does read never counts against it.
+MAX_SHARED_BATCHES = 8
 # Bytes buffered in a socket before the writer waits for the viewer to read.
-HIGH_WATER = 4 << 20
+HIGH_WATER = 1 << 20
+# Most bytes handed to the socket in one write, so the high water is checked between.
+SLICE = 256 << 10
 
 
 class Frames(bytes):
@@ -47,6 +52,7 @@ class Session:
         mutes: MuteSet,
         ws: web.WebSocketResponse,
         transport: asyncio.Transport,
+        max_pending: int = 1 << 20,
     ) -> None:
         self.id = session_id
         self.token = token
@@ -66,6 +72,9 @@ class Session:
         self.transport = transport
         # A deque and one wake-up future: an asyncio.Queue costs several times more per frame.
         self.outbox: deque[bytes | tuple[int, str]] = deque()
+        self.max_pending = max_pending
+        self.pending_bytes = 0  # queued for this viewer alone, not yet handed to the socket
+        self.pending_shared = 0  # shared batches queued
         self._wake: asyncio.Future[None] | None = None
         self.closing = False
 
@@ -77,9 +86,18 @@ class Session:
         """Queue one frame; a viewer too far behind is closed rather than buffered forever."""
         if self.closing:
             return
-        if len(self.outbox) >= OUTBOX_LIMIT:
-            log.warning("session %s fell %d frames behind; closing", self.id, OUTBOX_LIMIT)
-            self.close(1008, "too slow")
+        if isinstance(data, Frames):
+            self.pending_shared += 1
+            behind = self.pending_shared > MAX_SHARED_BATCHES
+        else:
+            self.pending_bytes += len(data)
+            behind = self.pending_bytes > self.max_pending
+        if behind and self.transport.get_write_buffer_size() > HIGH_WATER:
+            log.warning(
+                "session %s (%s) is not reading: %d bytes and %d mass removals pending; closing",
+                self.id, self.token, self.pending_bytes, self.pending_shared,
+            )  # fmt: skip
+            self.close(1008, f"too slow: over {self.max_pending} bytes pending")
             return
         self.outbox.append(data)
         self._wake_writer()
@@ -110,6 +128,7 @@ class Session:
                 await self._wake
                 self._wake = None
             batch: list[bytes] = []
+            size = 0
             while outbox:
                 item = outbox.popleft()
                 if isinstance(item, tuple):
@@ -118,7 +137,15 @@ class Session:
                     code, reason = item
                     await self.ws.close(code=code, message=reason.encode())
                     return
-                batch.append(item if isinstance(item, Frames) else binary_frame(item))
+                if isinstance(item, Frames):
+                    self.pending_shared -= 1
+                    batch.append(item)
+                else:
+                    self.pending_bytes -= len(item)
+                    batch.append(binary_frame(item))
+                size += len(batch[-1])
+                if size >= SLICE:
+                    break  # hand over in slices: the socket's high water is checked between
             if transport.is_closing():
                 return
             # A lone item (often a mass removal shared by every viewer) is written uncopied.
@@ -126,6 +153,8 @@ class Session:
             while transport.get_write_buffer_size() > HIGH_WATER:
                 if transport.is_closing():
                     return
+                if self.closing:
+                    break  # a viewer closed for not reading: on to its close frame
                 await asyncio.sleep(0.005)
 
 

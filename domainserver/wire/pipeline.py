@@ -5,6 +5,7 @@ sees them; every reply leaves in request order. Sans I/O: bytes in, bytes out.""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 from functools import partial
@@ -16,16 +17,17 @@ from ..services.commits import Committing
 __all__ = ["Pipeline"]
 
 Dispatch = Callable[[Request], "bytes | Committing"]
-Render = Callable[[Request, Committing, "asyncio.Future[Any]"], bytes]
+Render = Callable[[Request, Committing, "asyncio.Future[Any]", float], bytes]
 
 
 class _Slot:
-    __slots__ = ("request", "writes", "reply")
+    __slots__ = ("request", "writes", "reply", "started")
 
     def __init__(self, request: Request, writes: bool) -> None:
         self.request = request
         self.writes = writes
         self.reply: bytes | None = None
+        self.started = 0.0
 
 
 class Pipeline:
@@ -57,6 +59,7 @@ class Pipeline:
         while waiting and (waiting[0].writes or not self._committing):
             slot = waiting.popleft()
             self._slots.append(slot)
+            slot.started = time.perf_counter()
             outcome = self._dispatch(slot.request)
             if isinstance(outcome, Committing):
                 self._committing += 1
@@ -71,5 +74,5 @@ class Pipeline:
 
     def _landed(self, slot: _Slot, outcome: Committing, done: asyncio.Future[Any]) -> None:
         self._committing -= 1
-        slot.reply = self._render(slot.request, outcome, done)
+        slot.reply = self._render(slot.request, outcome, done, slot.started)
         self._advance()
