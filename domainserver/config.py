@@ -22,6 +22,16 @@ class ServerConfig:
     max_look_radius: float = 256.0  # metres; a larger `look` radius is bad_request
     read_budget: float = 20_000.0  # entities a token's reads may examine or return a second
     max_mutes: int = 1000  # mutes per token; more is quota_exceeded
+    max_pending_bytes: int = 1 << 20  # output queued for one viewer; past it, closed 1008
+    # Connections (docs/RELIABILITY.md). Per-address limits skip loopback unless asked, so a
+    # local reverse proxy or load test works; behind a proxy listed in trusted_proxies the
+    # address is the client's, from X-Forwarded-For.
+    max_connections: int = 10_000
+    max_connections_per_address: int = 32
+    hellos_per_second_per_address: float = 5.0
+    max_frames_per_second: float = 10_000.0  # per connection; beyond it, it is read slower
+    limit_loopback: bool = False
+    trusted_proxies: tuple[str, ...] = ()
     hello_timeout: float = 30.0
     watch_interval: float = 1.0  # seconds between checks of the permissions file
     expiry_tick: float = 0.25  # longest sleep of the expiry loop

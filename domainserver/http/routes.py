@@ -16,6 +16,7 @@ from .domain import domain_identity
 from .errors import error_middleware
 from .health import healthz
 from .log import log_page, log_verify
+from .metrics import metrics
 from .reports import get_report, list_reports, report_bundle, resolve_report
 from .world import find_entities, kick_avatar, locate_avatars, remove_entities
 
@@ -41,6 +42,7 @@ def add_http_routes(app: web.Application, prefix: str = "") -> None:
         app.middlewares.append(error_middleware)
     router = app.router
     router.add_get(prefix + "/healthz", healthz)
+    router.add_get(prefix + "/metrics", metrics)
     router.add_get(prefix + "/api/v1/blacklist", blacklist_page)
     router.add_get(prefix + "/api/v1/blacklist/{token}", blacklist_token)
     router.add_get(prefix + "/api/v1/openapi.yaml", openapi_yaml)

@@ -16,6 +16,8 @@ from ..store import Store
 from .commits import Writes
 from .domainkey import DomainKey
 from .ids import EntityIds
+from .limits import ConnectionLimits
+from .metrics import Metrics
 from .pending import PendingChanges
 from .roomlog import RoomLog
 from .sessions import SessionRegistry
@@ -46,6 +48,30 @@ class Domain:
         self.roomlog = RoomLog(self.writes, store, clock)
         # Signs the room log's checkpoints; made beside the database on first start.
         self.key = DomainKey.load_or_create(config.db_path)
+        self.limits = ConnectionLimits(
+            config.max_connections,
+            config.max_connections_per_address,
+            config.hellos_per_second_per_address,
+            config.limit_loopback,
+        )
+        self.expiry_lag = 0.0  # seconds late, at the last expiry pass that removed anything
+        self.log_records = 0  # refreshed when metrics are read
+        self.feed_states: dict[str, dict[str, float | int | None]] = {}  # set by feeds
+        self.metrics = Metrics(self._figures)
+        self.writes.observe_commit = self.metrics.commit_seconds.observe
+
+    def _figures(self) -> dict[str, object]:
+        """The live figures the metrics read at scrape time."""
+        return {
+            "sessions": len(self.sessions),
+            "entities": len(self.world),
+            "bans": len(self.bans),
+            "queued_bytes": sum(s.pending_bytes for s in self.sessions),
+            "expiry_lag": self.expiry_lag,
+            "log_records": self.log_records,
+            "connections_refused": dict(self.limits.refused),
+            "feeds": self.feed_states,
+        }
 
     # Policy-derived answers
 

@@ -41,6 +41,7 @@ from ..services.commits import Committing
 from ..services.credentials import follow_credentials, forget_credentials
 from ..services.domain import Domain
 from ..services.evidence import record_presence
+from ..services.limits import client_address
 from ..services.sessions import Session
 from .handshake import Hello
 from .ops import OPS
@@ -77,6 +78,28 @@ class _Abuse:
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
     domain: Domain = request.app[DOMAIN]
+    config = domain.config
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    address = client_address(
+        peer[0] if isinstance(peer, tuple) else None,
+        request.headers.get("X-Forwarded-For"),
+        config.trusted_proxies,
+    )
+    refused = domain.limits.admit(address)
+    if refused is not None:
+        status = 503 if refused == "server full" else 429
+        return web.json_response(
+            {"error": {"code": "rate_limited", "message": refused}},
+            status=status,
+            headers={"Retry-After": "1"},
+        )
+    try:
+        return await _connection(request, domain)
+    finally:
+        domain.limits.release(address)
+
+
+async def _connection(request: web.Request, domain: Domain) -> web.StreamResponse:
     config = domain.config
     # aiohttp itself closes with 1009 far above our limit; between the two we answer too_large.
     # Compression off: sessions write pre-framed batches straight to the transport.
@@ -204,6 +227,7 @@ def _admit(
         mutes=domain.mutes_of(hello.token),
         ws=ws,
         transport=transport,
+        max_pending=domain.config.max_pending_bytes,
     )
     session.send(
         encode_reply(
@@ -268,10 +292,30 @@ async def _serve(
         inflight.release()
         session.send(reply)
 
-    pipeline = Pipeline(dispatch, _committed, send)
+    metrics = domain.metrics
+
+    def committed(
+        request: Request, outcome: Committing, done: asyncio.Future[Any], started: float
+    ) -> bytes:
+        reply, result = _committed(request, outcome, done)
+        metrics.answered(request.op, result, started)
+        if result != "ok":
+            session.refused[result] += 1
+        return reply
+
+    pipeline = Pipeline(dispatch, committed, send)
     handled = 0
     pause = THROTTLE_PAUSE
+    # Frames a second: a token bucket of one second's worth; over it, the socket is read
+    # later, so TCP pushes back on the sender.
+    rate = domain.config.max_frames_per_second
+    allowance, last = rate, time.monotonic()
     async for msg in ws:
+        now = time.monotonic()
+        allowance = min(rate, allowance + (now - last) * rate) - 1.0
+        last = now
+        if allowance < 0:
+            await asyncio.sleep(-allowance / rate)
         item = _frame(msg, domain.config.max_frame)
         if item is None:
             break
@@ -311,7 +355,9 @@ def _fault(request: Request) -> bytes:
 
 def _dispatch(domain: Domain, session: Session, request: Request) -> bytes | Committing:
     """Run the op; returns the reply bytes, or the Committing of an op that changes state."""
+    started = time.perf_counter()
     op = OPS.get(request.op)
+    name = request.op if op is not None else "unknown"  # label values stay a fixed set
     try:
         if op is None:
             raise BadRequest(f"unknown op {request.op!r}")
@@ -320,19 +366,25 @@ def _dispatch(domain: Domain, session: Session, request: Request) -> bytes | Com
         result = op.handler(domain, session, request)
     except (RateLimited, QuotaExceeded) as exc:
         session.refused[exc.code] += 1
+        domain.metrics.answered(name, exc.code, started)
         return _Throttled(encode_error_reply(request.id, exc))
     except DomainError as exc:
         session.refused[exc.code] += 1
+        domain.metrics.answered(name, exc.code, started)
         return encode_error_reply(request.id, exc)
     except Exception:
+        domain.metrics.answered(name, ServerFault.code, started)
         return _fault(request)
     if isinstance(result, Committing):
         return result
+    domain.metrics.answered(name, "ok", started)
     return encode_reply(request.id, result)
 
 
-def _committed(request: Request, outcome: Committing, done: asyncio.Future[Any]) -> bytes:
-    """The reply of an op whose change has committed (or failed to)."""
+def _committed(
+    request: Request, outcome: Committing, done: asyncio.Future[Any]
+) -> tuple[bytes, str]:
+    """The reply of an op whose change has committed (or failed to), and its result."""
     try:
         if done.cancelled():
             raise asyncio.CancelledError
@@ -341,9 +393,9 @@ def _committed(request: Request, outcome: Committing, done: asyncio.Future[Any])
             raise exc
         result = outcome.then()
         if isinstance(result, PackedField):
-            return encode_reply_packed(request.id, result.name, result.packed)
-        return encode_reply(request.id, result)
+            return encode_reply_packed(request.id, result.name, result.packed), "ok"
+        return encode_reply(request.id, result), "ok"
     except DomainError as exc:
-        return encode_error_reply(request.id, exc)
+        return encode_error_reply(request.id, exc), exc.code
     except BaseException:  # the store failed it, or rendering did: the server's fault
-        return _fault(request)
+        return _fault(request), ServerFault.code

@@ -99,6 +99,10 @@ def test_authenticated_operations_name_one_known_scope_and_their_refusals(spec):
                 assert security == [{}, {"bearer": ["metrics:read"]}]
                 assert {"401", "403"} <= set(op["responses"])
                 continue
+            if path == "/metrics":  # contract §3.4
+                assert security == [{"bearer": ["metrics:read"]}]
+                assert {"401", "403"} <= set(op["responses"])
+                continue
             if not path.startswith("/api/v1/") or path in ("/api/v1/openapi.yaml",
                                                            "/api/v1/domain"):
                 assert security == [], (method, path)
@@ -216,7 +220,8 @@ async def test_real_answers_fit_the_schemas(harness, http, spec, people):
     await check("POST", reps + rid + "/resolve", reps + "/nope/resolve",
                 json={"action": "warn"}, expect=404)
 
-    json_routes = routes_of(harness.server.app) - {("/ws", "get"), ("/api/v1/openapi.yaml", "get")}
+    not_json = {("/ws", "get"), ("/api/v1/openapi.yaml", "get"), ("/metrics", "get")}
+    json_routes = routes_of(harness.server.app) - not_json
     assert json_routes <= checked, json_routes - checked
 
 
