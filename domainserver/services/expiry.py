@@ -28,6 +28,9 @@ def expire_due(domain: Domain, now: float) -> tuple[list[str], asyncio.Future[An
     due = [eid for eid in world.expiry.pop_due(now, BATCH) if pending.latest(eid) is not None]
     if not due:
         return due, None
+    first = world.get(due[0])
+    if first is not None and first.expires_at is not None:
+        domain.expiry_lag = max(0.0, now - first.expires_at)  # the earliest is the latest
     done = forget(domain, due, "expired")
 
     def retry_if_failed(f: asyncio.Future[Any]) -> None:
@@ -49,6 +52,7 @@ async def run_expiry(domain: Domain) -> None:
         if now >= next_sweep:
             # Otherwise every token that ever rezzed or spoke would keep a bucket forever.
             domain.buckets.forget_idle(now)
+            domain.limits.sweep()
             next_sweep = now + BUCKET_SWEEP
         removed: list[str] = []
         failed = False
