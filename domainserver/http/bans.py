@@ -52,17 +52,19 @@ async def add_ban(request: web.Request) -> web.Response:
     `keep_entities`); answers once the ban is committed."""
     actor = authorize(request, "bans:write")
     body = await read_body(
-        request, frozenset({"token", "reason"}), frozenset({"duration", "keep_entities"})
+        request, frozenset({"token", "reason"}), frozenset({"duration", "keep_entities", "shared"})
     )
     token = fields.token(body["token"], "token")
     reason = fields.reason(body["reason"], required=True)
     duration = fields.lifetime(body.get("duration"))
     keep = fields.boolean(body.get("keep_entities", False), "keep_entities")
+    shared = fields.boolean(body.get("shared", False), "shared")
     domain = request.app[DOMAIN]
     # An API key is the permissions file's own holder: no member outranks it.
     outcome = bans.ban(
-        domain, actor, token, reason, duration=duration, keep_entities=keep, rank=None
-    )
+        domain, actor, token, reason, duration=duration, keep_entities=keep, rank=None,
+        shared=shared,
+    )  # fmt: skip
     reply = await settle(outcome)
     expires_at = domain.bans.expires_at(token)
     return json_reply({"token": token, "removed": reply["removed"], "expires_at": expires_at})

@@ -10,6 +10,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from .banfeed import banfeed
 from .bans import add_ban, get_ban, lift_ban, list_bans
 from .blacklist import blacklist_page, blacklist_token
 from .domain import domain_identity
@@ -45,6 +46,7 @@ def add_http_routes(app: web.Application, prefix: str = "") -> None:
     router.add_get(prefix + "/metrics", metrics)
     router.add_get(prefix + "/api/v1/blacklist", blacklist_page)
     router.add_get(prefix + "/api/v1/blacklist/{token}", blacklist_token)
+    router.add_get(prefix + "/api/v1/banfeed", banfeed)
     router.add_get(prefix + "/api/v1/openapi.yaml", openapi_yaml)
     router.add_get(prefix + "/api/v1/domain", domain_identity)
     base = prefix + OPERATOR

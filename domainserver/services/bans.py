@@ -6,11 +6,11 @@ scripts, and the operator API. A ban kicks, removes and logs the same way from e
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import attrs
 
+from ..store import banfeed as banfeed_rows
 from ..store import bans as ban_rows
 from .commits import Committing
 from .domain import Domain
@@ -48,16 +48,20 @@ def ban(
     keep_entities: bool = False,
     *,
     rank: int | None,
+    shared: bool = False,
 ) -> Committing:
     """Ban a token: once committed, refuse its hellos, kick its sessions (4003) and remove
-    its entities (unless `keep_entities`); one unit with its room-log record. Refused for a
-    member the operator's `rank` does not outrank (`moderation.check_rank`)."""
+    its entities (unless `keep_entities`); one unit with its room-log record and its entry
+    in the published feed's change log (`shared`: published under `publish = "shared"`).
+    Refused for a member the operator's `rank` does not outrank (`moderation.check_rank`)."""
     check_rank(domain, actor, rank, (token,), "ban")
     now = domain.clock()
     expires_at = None if duration is None else now + duration
     pending = domain.pending
-    save = partial(ban_rows.save, token=token, reason=reason, actor=actor,
-                   created_at=now, expires_at=expires_at)  # fmt: skip
+    def save(conn: Any) -> None:
+        ban_rows.save(conn, token, reason, actor, now, expires_at, shared)
+        banfeed_rows.record(conn, token, True, expires_at, shared)
+
     body = {
         "reason": reason,
         "expires_at": expires_at,
@@ -87,8 +91,12 @@ def ban(
 def unban(domain: Domain, actor: str, token: str) -> Committing:
     """Lift a ban once the lift is committed; lifting one that is not there is fine."""
     was = domain.bans.is_banned(token, domain.clock())
+    def lift(conn: Any) -> None:
+        banfeed_rows.lift(conn, token)
+        ban_rows.delete(conn, token)
+
     done = domain.writes.commit(
-        partial(ban_rows.delete, token=token),
+        lift,
         domain.roomlog.entry("unban", actor, token, {"was_banned": was}),
         apply=lambda: domain.bans.remove(token),
     )
@@ -104,6 +112,7 @@ async def lift_expired(domain: Domain, now: float) -> list[str]:
 
         def write(conn: Any) -> None:
             for token in lifted:
+                banfeed_rows.lift(conn, token)
                 ban_rows.delete(conn, token)
 
         await domain.writes.commit(

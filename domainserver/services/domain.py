@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from entities import LifetimeRule, MuteSet, RateBuckets, World
 from entities.errors import RateLimited, ScriptNotAllowed
-from permissions import BanList, Grant, Policy
+from permissions import BanList, FeedBans, Grant, Policy
 
 from ..config import ServerConfig
 from ..store import Store
@@ -48,6 +49,13 @@ class Domain:
         self.roomlog = RoomLog(self.writes, store, clock)
         # Signs the room log's checkpoints; made beside the database on first start.
         self.key = DomainKey.load_or_create(config.db_path)
+        # Ban lists across domains: each subscribed feed's last good copy (the decisions, in
+        # `permissions.sources`), its fetch state (`services.feeds`), and the last whole
+        # document published with the serial and choice it was made for (`services.banfeed`).
+        self.feeds = FeedBans()
+        self.feed_status: dict[str, Any] = {}
+        self.published: Any = None
+        self.published_mode: str | None = None
         self.limits = ConnectionLimits(
             config.max_connections,
             config.max_connections_per_address,

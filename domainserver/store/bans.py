@@ -39,9 +39,15 @@ def save(
     actor: str | None,
     created_at: float,
     expires_at: float | None,
+    shared: bool = False,
 ) -> None:
-    """Ban `token`, replacing any earlier ban of it."""
-    conn.execute(_SAVE, (token, reason, actor, created_at, expires_at))
+    """Ban `token`, replacing any earlier ban of it; `shared` marks it for a feed that
+    publishes only shared bans (docs/FEEDS.md)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO bans (token, reason, actor, created_at, expires_at, shared)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (token, reason, actor, created_at, expires_at, int(shared)),
+    )
 
 
 def save_many(conn: sqlite3.Connection, rows: Iterable[BanRow]) -> None:

@@ -62,6 +62,7 @@ def ban(domain: Domain, session: Session, request: Request) -> Committing:
     if duration is not None:
         duration = fields.lifetime(duration)
     keep = fields.boolean(request.arg("keep_entities", False), "keep_entities")
+    shared = fields.boolean(request.arg("shared", False), "shared")
     return bans.ban(
         domain,
         session.token,
@@ -70,6 +71,7 @@ def ban(domain: Domain, session: Session, request: Request) -> Committing:
         duration=duration,
         keep_entities=keep,
         rank=session.grant.role.rank,
+        shared=shared,
     )
 
 
