@@ -69,9 +69,8 @@ async def publish(
         mode_since = stored[1] if stored is not None and stored[0] == mode else None
         if since is not None and mode_since is not None and mode_since <= since <= serial:
             return serial, since, banfeed_rows.changes_since(conn, since, shared_only)
-        if stored is None or stored[0] != mode:
-            return serial, -1, banfeed_rows.in_force(conn, now, shared_only)
-        if cached and (cached.serial, cached.mode) == (serial, mode) and now < cached.valid_until:
+        fresh = cached is not None and (cached.serial, cached.mode) == (serial, mode)
+        if since is None and mode_since is not None and fresh and now < cached.valid_until:
             return serial, -2, None
         return serial, -1, banfeed_rows.in_force(conn, now, shared_only)
 

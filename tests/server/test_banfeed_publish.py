@@ -2,6 +2,7 @@
 serial that rises with every change, deltas with lifts, 304 on an unchanged ETag, and the
 operator's choice of what is published (never reasons or names)."""
 
+import asyncio
 import hashlib
 import json
 
@@ -107,6 +108,11 @@ async def test_publish_shared_only_and_none(harness, http, people):
     assert reload_policy(harness.domain)
     _, doc, etag = await _feed(http, harness)
     assert [t for t, _, _ in doc.entries] == [shared] and etag.endswith('-shared"')
+    for _ in range(200):  # the choice is recorded as in force from this serial
+        if harness.domain.published_mode == "shared":
+            break
+        await asyncio.sleep(0.01)
+    assert harness.domain.published_mode == "shared"
     # A delta across the change of choice is not possible: the whole list, "since": null.
     async with http.get(FEED, params={"since": "0"}) as resp:
         raw = json.loads(await resp.read())
