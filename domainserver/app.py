@@ -21,6 +21,7 @@ from .http import add_http_routes
 from .services.domain import Domain
 from .services.evidence import run_checkpoints, run_retention, seal
 from .services.expiry import run_expiry
+from .services.feedfetch import run_feeds
 from .services.loading import load
 from .services.reload import reload_policy, watch_policy_file
 from .store import Store
@@ -77,6 +78,7 @@ async def _domain_lifecycle(
         asyncio.create_task(watch_policy_file(domain)),
         asyncio.create_task(run_checkpoints(domain)),
         asyncio.create_task(run_retention(domain)),
+        asyncio.create_task(run_feeds(domain)),
     ]
     loop = asyncio.get_running_loop()
     hup = False

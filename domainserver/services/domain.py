@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from entities import LifetimeRule, MuteSet, RateBuckets, World
-from entities.errors import RateLimited, ScriptNotAllowed
+from entities.errors import NotAllowed, RateLimited, ScriptNotAllowed
 from permissions import BanList, FeedBans, Grant, Policy
 
 from ..config import ServerConfig
@@ -84,7 +86,17 @@ class Domain:
     # Policy-derived answers
 
     def grant_for(self, token: str, credential_groups: frozenset[str] = frozenset()) -> Grant:
-        return self.policy.grant_for(token, credential_groups)
+        """The policy's grant, less rez and scripts while a feed says `rez-deny`."""
+        grant = self.policy.grant_for(token, credential_groups)
+        if (grant.may_rez or grant.may_script) and self.feed_denies(token):
+            grant = attrs.evolve(grant, may_rez=False, may_script=False)
+        return grant
+
+    def feed_denies(self, token: str) -> bool:
+        """True while the deciding feed's action on `token` is `rez-deny` (and no local ban,
+        which would have kept it out)."""
+        decision = self.feeds.decide(token, self.clock(), self.policy.members)
+        return decision is not None and decision.action == "rez-deny"
 
     @property
     def policy(self) -> Policy:
@@ -110,6 +122,8 @@ class Domain:
     def script_checker(self, grant: Grant) -> Callable[[str], None]:
         def check(source: str) -> None:
             if not grant.may_script:
+                if self.feed_denies(grant.token):
+                    raise NotAllowed("a ban list this domain follows denies you rez and scripts")
                 raise ScriptNotAllowed("you may not run scripts here")
             if not self.policy.script_source_allowed(source):
                 raise ScriptNotAllowed("scripts must come from an allowed source")

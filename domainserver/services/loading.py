@@ -16,6 +16,7 @@ from ..store import bans as ban_rows
 from ..store import entities as entity_rows
 from ..store import mutes as mute_rows
 from .domain import Domain
+from .feeds import load_feeds
 
 __all__ = ["load"]
 
@@ -83,4 +84,5 @@ def load(domain: Domain) -> dict[str, int]:
         "expired_while_down": len(expired),
         "bans": len(domain.bans),
         "muters": len(domain.mutes),
+        **load_feeds(domain),
     }

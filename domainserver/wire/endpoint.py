@@ -41,6 +41,7 @@ from ..services.commits import Committing
 from ..services.credentials import follow_credentials, forget_credentials
 from ..services.domain import Domain
 from ..services.evidence import record_presence
+from ..services.feeds import announce_entry, check_admission
 from ..services.limits import client_address
 from ..services.sessions import Session
 from .handshake import Hello
@@ -207,8 +208,7 @@ def _admit(
 ) -> Session:
     hello = Hello.verify(request.args, domain_id, nonce)
     # Refusals name the token: only its owner (who signed this hello) reads them.
-    if domain.bans.is_banned(hello.token, domain.clock()):
-        raise Banned(f"token {hello.token} is banned here")
+    check_admission(domain, hello.token)  # a local ban, or a feed's
     check = check_credentials(domain.policy, hello.credentials, hello.token, domain.clock())
     if check.refused:
         raise BadRequest(f"token {hello.token}: " + "; ".join(check.refused))
@@ -241,6 +241,7 @@ def _admit(
         )
     )
     follow_credentials(domain, session, check.expires_at)
+    announce_entry(domain, session)
     return session
 
 
