@@ -8,6 +8,7 @@ missed target. Only loopback addresses are used.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -282,6 +283,9 @@ def permissions_text(members: dict[str, str], visitor: str | None = None) -> str
         "[members]",
     ]
     lines += [f'"{t}" = "{r}"' for t, r in members.items()]
+    # The key the benchmarks read /healthz's counts with.
+    lines.append(f'[api_keys.bench]\nsha256 = "{hashlib.sha256(BENCH_KEY.encode()).hexdigest()}"'
+                 '\nscopes = ["metrics:read"]')
     return "\n".join(lines) + "\n"
 
 
@@ -318,8 +322,14 @@ def wait_healthy(port: int, proc: subprocess.Popen | None, timeout: float) -> fl
         time.sleep(0.02)
 
 
+BENCH_KEY = "bench-metrics-key"
+
+
 def healthz(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=5) as r:
+    """/healthz with its counts (the bench permissions hold a `metrics:read` key)."""
+    request = urllib.request.Request(f"http://{HOST}:{port}/healthz",
+                                     headers={"Authorization": f"Bearer {BENCH_KEY}"})
+    with urllib.request.urlopen(request, timeout=5) as r:
         return json.loads(r.read())
 
 

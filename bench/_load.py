@@ -156,15 +156,44 @@ REMOVED = b"entity_removed"
 _MARK = bytes((0xA0 | len(REMOVED),)) + REMOVED
 
 
-async def _connect_viewers(port: int, count: int, name: str) -> list[Conn]:
+async def _connect_viewers(port: int, count: int, name: str, **extra: Any) -> list[Conn]:
     from domainserver.client import Identity
 
     conns = []
     for i in range(count):
         conn = await Conn.open(HOST, port)
-        await conn.handshake(Identity.generate(), name=f"{name}{i}")
+        await conn.handshake(Identity.generate(), name=f"{name}{i}", **extra)
         conns.append(conn)
     return conns
+
+
+async def count_removed_batched(port: int, count: int, expected: int, barrier: Any,
+                                timeout: float) -> dict[str, Any]:
+    """Like `count_removed`, for viewers that asked for `batched_removals`: each counts the
+    ids of the `entities_removed` events it receives."""
+    conns = await _connect_viewers(port, count, "batched", features=["batched_removals"])
+    await asyncio.to_thread(barrier.wait, 120)
+
+    async def one(conn: Conn) -> tuple[float | None, int, float | None]:
+        got, first = 0, None
+        while got < expected:
+            for p in await conn.read_frames():
+                if ev_is(p, b"entities_removed"):
+                    got += len(msgpack.unpackb(p)["ids"])
+                    first = first or time.monotonic()
+        return time.monotonic(), got, first
+
+    async def bounded(conn: Conn):
+        try:
+            return await asyncio.wait_for(one(conn), timeout)
+        except (TimeoutError, ConnectionError):
+            return None, -1, None
+
+    done = await asyncio.gather(*(bounded(c) for c in conns))
+    for c in conns:
+        c.close()
+    return {"done": [d[0] for d in done], "got": [d[1] for d in done],
+            "first": [d[2] for d in done]}
 
 
 async def count_removed(port: int, count: int, expected: int, barrier: Any,

@@ -162,8 +162,10 @@ class Conn:
             self.pending.extend(await self.read_frames())
         return self.pending.popleft()
 
-    async def handshake(self, identity: Any = None, name: str = "bench") -> dict[str, Any]:
-        """Answer the challenge (any key when `identity` is None, for the echo server)."""
+    async def handshake(self, identity: Any = None, name: str = "bench",
+                        **extra: Any) -> dict[str, Any]:
+        """Answer the challenge (any key when `identity` is None, for the echo server);
+        `extra` hello arguments ask for protocol extensions (features, interest_radius)."""
         challenge = msgpack.unpackb(await self.next_frame())
         if identity is None:
             key, sig = b"\0" * 32, b"\0" * 64
@@ -173,7 +175,7 @@ class Conn:
                 b"domainserver-hello/v1\n" + challenge["domain"].encode() + b"\n"
                 + challenge["nonce"]
             )
-        self.request(0, "hello", key=key, sig=sig, name=name, invisible=False)
+        self.request(0, "hello", key=key, sig=sig, name=name, invisible=False, **extra)
         while True:
             p = await self.next_frame()
             if is_reply(p):

@@ -82,6 +82,8 @@ class Client:
         name: str = "visitor",
         invisible: bool = False,
         credentials: list[bytes] | None = None,
+        features: list[str] | None = None,
+        interest_radius: float | None = None,
     ) -> Client:
         """Open `url` (ws://host:port/ws), answer the challenge, and return the client.
 
@@ -108,6 +110,10 @@ class Client:
             }
             if credentials:
                 args["credentials"] = credentials
+            if features:
+                args["features"] = features
+            if interest_radius is not None:
+                args["interest_radius"] = interest_radius
             client.hello = await client.request("hello", **args)
         except BaseException:
             await http.close()

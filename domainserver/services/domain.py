@@ -42,7 +42,7 @@ class Domain:
         self.clock = clock
         self.world = World()
         self.pending = PendingChanges(self.world)
-        self.sessions = SessionRegistry()
+        self.sessions = SessionRegistry(interest_cell=config.max_look_radius)
         self.buckets = RateBuckets()
         self.bans = BanList()
         self.mutes: dict[str, MuteSet] = {}

@@ -136,10 +136,13 @@ def forget_owned(
     return done, removed
 
 
-def _announce(ev: str, domain: Domain, entity: Entity) -> PackedField:
-    """Tell the viewers, and answer with the same encoded record."""
+def _announce(
+    ev: str, domain: Domain, entity: Entity, before: Vec3 | None = None
+) -> PackedField:
+    """Tell the viewers (`before`: where it was, for an edit that may have moved it), and
+    answer with the same encoded record."""
     record = PackedField.of("entity", entity.to_wire())
-    domain.sessions.entity_event(ev, entity, record.packed)
+    domain.sessions.entity_event(ev, entity, record.packed, before)
     return record
 
 
@@ -196,7 +199,10 @@ def edit(domain: Domain, session: Session, entity_id: str, changes: Any) -> Comm
         domain.lifetime_rule(grant),
         domain.script_checker(grant),
     )
-    return Committing(_put(domain, new), lambda: _announce("entity_changed", domain, new))
+    moved = entity.position if new.position != entity.position else None
+    return Committing(
+        _put(domain, new), lambda: _announce("entity_changed", domain, new, moved)
+    )
 
 
 def delete(domain: Domain, session: Session, entity_id: str) -> Committing:

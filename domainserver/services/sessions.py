@@ -12,13 +12,25 @@ from typing import Any
 
 from aiohttp import web
 
-from entities import Actor, Entity, MuteSet, Vec3
+from entities import Actor, Entity, MuteSet, Vec3, World
 from permissions import Grant
 
 from ..protocol.codec import encode_event, encode_event_packed, pack
-from ..protocol.frames import binary_frame, binary_frames
+from ..protocol.frames import binary_frame
+from .interest import InterestGrid
+from .removals import Frames, Removal, out_of_range
 
-__all__ = ["Session", "SessionRegistry", "MAX_SHARED_BATCHES", "HIGH_WATER"]
+__all__ = [
+    "Session",
+    "SessionRegistry",
+    "MAX_SHARED_BATCHES",
+    "HIGH_WATER",
+    "FEATURES",
+]
+
+# Protocol extensions a viewer may ask for in its hello (docs/PROTOCOL_NOTES.md).
+FEATURES = frozenset({"batched_removals", "interest"})
+
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +43,6 @@ MAX_SHARED_BATCHES = 8
 HIGH_WATER = 1 << 20
 # Most bytes handed to the socket in one write, so the high water is checked between.
 SLICE = 256 << 10
-
-
-class Frames(bytes):
-    """Several already-framed messages, written to the socket as they are."""
 
 
 class Session:
@@ -53,6 +61,8 @@ class Session:
         ws: web.WebSocketResponse,
         transport: asyncio.Transport,
         max_pending: int = 1 << 20,
+        features: frozenset[str] = frozenset(),
+        interest: float | None = None,
     ) -> None:
         self.id = session_id
         self.token = token
@@ -73,6 +83,8 @@ class Session:
         # A deque and one wake-up future: an asyncio.Queue costs several times more per frame.
         self.outbox: deque[bytes | tuple[int, str]] = deque()
         self.max_pending = max_pending
+        self.batched = "batched_removals" in features
+        self.interest = interest  # a radius: told only of entities near it, and its own
         self.pending_bytes = 0  # queued for this viewer alone, not yet handed to the socket
         self.pending_shared = 0  # shared batches queued
         self._wake: asyncio.Future[None] | None = None
@@ -158,12 +170,21 @@ class Session:
                 await asyncio.sleep(0.005)
 
 
-class SessionRegistry:
-    """Every session, by id and by owner token."""
+def _dist2(a: Vec3, b: Vec3) -> float:
+    dx, dy, dz = a[0] - b[0], a[1] - b[1], a[2] - b[2]
+    return dx * dx + dy * dy + dz * dz
 
-    def __init__(self) -> None:
+
+class SessionRegistry:
+    """Every session, by id and by owner token; and delivery to them. Each frame is encoded
+    once; the mute check is per receiver; a viewer with an interest radius is reached only
+    through the interest grid."""
+
+    def __init__(self, interest_cell: float = 256.0) -> None:
         self._by_id: dict[str, Session] = {}
         self._by_token: dict[str, set[Session]] = {}
+        self._everything: dict[str, Session] = {}  # viewers told of every entity (v1)
+        self.interest = InterestGrid(interest_cell)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -174,9 +195,15 @@ class SessionRegistry:
     def add(self, session: Session) -> None:
         self._by_id[session.id] = session
         self._by_token.setdefault(session.token, set()).add(session)
+        if session.interest is None:
+            self._everything[session.id] = session
+        else:
+            self.interest.place(session, session.position, session.interest)
 
     def remove(self, session: Session) -> None:
         self._by_id.pop(session.id, None)
+        self._everything.pop(session.id, None)
+        self.interest.remove(session)
         sessions = self._by_token.get(session.token)
         if sessions is not None:
             sessions.discard(session)
@@ -189,47 +216,106 @@ class SessionRegistry:
     def tokens(self) -> Iterable[str]:
         return list(self._by_token)
 
-    # Delivery. Each frame is encoded once; the mute check is per receiver.
+    def move(self, session: Session, position: Vec3, world: World) -> None:
+        """The viewer moved. An interest-managed one is told what came into its range
+        (`entity_added`) and what left it (`entity_removed`, reason `out_of_range`)."""
+        old, session.position = session.position, position
+        radius = session.interest
+        if radius is None:
+            return
+        self.interest.place(session, position, radius)
+        if old == position:
+            return
+        token, mutes = session.token, session.mutes
+        now = world.in_area(position, radius)
+        before = world.in_area(old, radius)
+        now_ids = {e.id for e in now}
+        before_ids = {e.id for e in before}
+        for e in before:
+            if e.id not in now_ids and e.owner != token:
+                session.send(out_of_range(e.id))
+        for e in now:
+            if e.id not in before_ids and e.owner != token and not mutes.hides_entity(e):
+                session.send(encode_event("entity_added", {"entity": e.to_wire()}))
 
-    def entity_event(self, ev: str, entity: Entity, packed: bytes | None = None) -> None:
-        """Tell every viewer not muting it; `packed` is the entity's encoded record if known."""
+    # Delivery.
+
+    def entity_event(
+        self, ev: str, entity: Entity, packed: bytes | None = None, before: Vec3 | None = None
+    ) -> None:
+        """Tell every viewer not muting it; `packed` is the entity's encoded record if known;
+        `before` its position before a change that moved it."""
         if packed is None:
             packed = pack(entity.to_wire())
         data = encode_event_packed(ev, "entity", packed)
-        for session in self._by_id.values():
+        for session in self._everything.values():
             if not session.mutes.hides_entity(entity):
                 session.send(data)
+        if len(self.interest):
+            self._within_interest(ev, entity, packed, data, before)
 
-    @staticmethod
-    def prepare_removed(ids: list[str], reason: str) -> bytes | None:
-        """One `entity_removed` per id, encoded (and for many, framed) ahead of delivery; a
-        mass removal does this while its commit runs, so viewers are told as it lands."""
+    def _within_interest(
+        self, ev: str, entity: Entity, packed: bytes, data: bytes, before: Vec3 | None
+    ) -> None:
+        position, owner = entity.position, entity.owner
+        near = self.interest.near(position)
+        if before is not None and before != position:
+            near = set(near) | set(self.interest.near(before))
+        mine = [s for s in self._by_token.get(owner, ()) if s.interest is not None] if owner else []
+        added: bytes | None = None
+        for session in {*near, *mine} if mine else near:
+            r2 = session.interest * session.interest  # type: ignore[operator]
+            own = session.token == owner
+            inside = own or _dist2(position, session.position) <= r2
+            if ev == "entity_added":
+                was = False
+            elif before is None:
+                was = inside
+            else:
+                was = own or _dist2(before, session.position) <= r2
+            if inside:
+                if session.mutes.hides_entity(entity):
+                    continue
+                if was:
+                    session.send(data)
+                else:
+                    if added is None:
+                        added = encode_event_packed("entity_added", "entity", packed)
+                    session.send(added)
+            elif was:
+                session.send(out_of_range(entity.id))
+
+    def prepare_removed(self, ids: list[str], reason: str) -> Removal | None:
+        """The removal of `ids`, encoded ahead of delivery in the forms the viewers connected
+        now take: a mass removal does this while its commit runs, so viewers are told as it
+        lands."""
         if not ids:
             return None
-        if len(ids) == 1:
-            return encode_event("entity_removed", {"id": ids[0], "reason": reason})
-        # Framed once, shared by every viewer.
-        return Frames(
-            binary_frames(encode_event("entity_removed", {"id": i, "reason": reason}) for i in ids)
-        )
+        removal = Removal(ids, reason)
+        if len(ids) > 1:
+            forms = {s.batched for s in self._by_id.values()}
+            if False in forms:
+                removal.v1()
+            if True in forms:
+                removal.batched()
+        return removal
 
     def tell_removed_on(self, done: asyncio.Future[Any], ids: list[str], reason: str) -> None:
-        """Frame the `entity_removed` events now, while the commit runs, and deliver them the
-        moment it lands (before the reply, whose callback is added later): viewers are told
-        only what is durable, and a mass removal costs them no wait beyond its commit."""
+        """Frame the removal now, while the commit runs, and deliver it the moment it lands
+        (before the reply, whose callback is added later): viewers are told only what is
+        durable, and a mass removal costs them no wait beyond its commit."""
         told = self.prepare_removed(ids, reason)
         if told is not None:
             done.add_done_callback(
                 lambda f: None if f.cancelled() or f.exception() else self.deliver(told)
             )
 
-    def deliver(self, prepared: bytes | None) -> None:
-        """Send what `prepare_removed` made to every viewer (removals are never muted)."""
+    def deliver(self, prepared: Removal | None) -> None:
+        """Send a removal to every viewer (removals are never muted), in the form it asked."""
         if prepared is None:
             return
         for session in self._by_id.values():
-            session.send(prepared)
-
+            session.send(prepared.batched() if session.batched else prepared.v1())
     def entity_chat(self, entity: Entity, text: str) -> None:
         data = encode_event(
             "chat", {"from": {"entity": entity.id, "owner": entity.owner}, "text": text}

@@ -25,7 +25,7 @@ def whoami(domain: Domain, session: Session, request: Request) -> dict[str, Any]
 
 
 def move(domain: Domain, session: Session, request: Request) -> dict[str, Any]:
-    session.position = check.vec3(request.arg("position"), "position")
+    domain.sessions.move(session, check.vec3(request.arg("position"), "position"), domain.world)
     return {}
 
 

@@ -10,27 +10,21 @@ import secrets
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from entities.errors import (
-    AuthFailed,
-    BadFrame,
     BadRequest,
-    Banned,
     DomainError,
     NotAllowed,
-    NotAuthenticated,
     QuotaExceeded,
     RateLimited,
     ServerFault,
 )
-from permissions import check_credentials
 
 from ..appkeys import DOMAIN, SOCKETS
 from ..protocol.codec import (
     PackedField,
     Request,
-    decode_request,
     encode_error_event,
     encode_error_reply,
     encode_event,
@@ -38,13 +32,12 @@ from ..protocol.codec import (
     encode_reply_packed,
 )
 from ..services.commits import Committing
-from ..services.credentials import follow_credentials, forget_credentials
+from ..services.credentials import forget_credentials
 from ..services.domain import Domain
 from ..services.evidence import record_presence
-from ..services.feeds import announce_entry, check_admission
 from ..services.limits import client_address
 from ..services.sessions import Session
-from .handshake import Hello
+from .admission import Abuse, handshake, read_frame
 from .ops import OPS
 from .pipeline import Pipeline
 
@@ -52,7 +45,6 @@ __all__ = ["websocket_handler"]
 
 log = logging.getLogger(__name__)
 
-CLOSE_CODES = {"auth_failed": 4001, "banned": 4003, "not_allowed": 4003}
 # Frames one socket may have handled before it lets the other connections run.
 FAIR_SHARE = 32
 # Seconds a socket is left unread after a request refused as rate_limited or
@@ -64,17 +56,6 @@ MAX_THROTTLE_PAUSE = 0.064
 
 class _Throttled(bytes):
     """An error reply for a request refused by a rate limit or a quota."""
-
-
-class _Abuse:
-    """Counts malformed frames so a flood of garbage ends in a 1008 close, not a stall."""
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-
-    def spend(self) -> bool:
-        self.left -= 1
-        return self.left > 0
 
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
@@ -112,13 +93,13 @@ async def _connection(request: web.Request, domain: Domain) -> web.StreamRespons
     transport = request.transport
     if transport is None:
         return ws
-    abuse = _Abuse(config.abuse_limit)
+    abuse = Abuse(config.abuse_limit)
     nonce = os.urandom(32)
     domain_id = domain.policy.domain.id
     await ws.send_bytes(encode_event("challenge", {"nonce": nonce, "domain": domain_id}))
     try:
         session = await asyncio.wait_for(
-            _handshake(domain, ws, transport, abuse, nonce, domain_id), config.hello_timeout
+            handshake(domain, ws, transport, abuse, nonce, domain_id), config.hello_timeout
         )
     except TimeoutError:
         await ws.close(code=1008, message=b"no hello")
@@ -152,99 +133,6 @@ async def _connection(request: web.Request, domain: Domain) -> web.StreamRespons
     return ws
 
 
-def _frame(msg: Any, max_frame: int) -> Request | DomainError | None:
-    """A request, an error to push as an event, or None when the socket is done."""
-    if msg.type == WSMsgType.BINARY:
-        try:
-            return decode_request(msg.data, max_frame)
-        except DomainError as exc:
-            return exc
-    if msg.type == WSMsgType.TEXT:
-        return BadFrame("text frames are not accepted; send binary msgpack")
-    return None
-
-
-async def _handshake(
-    domain: Domain,
-    ws: web.WebSocketResponse,
-    transport: Any,
-    abuse: _Abuse,
-    nonce: bytes,
-    domain_id: str,
-) -> Session | None:
-    async for msg in ws:
-        item = _frame(msg, domain.config.max_frame)
-        if item is None:
-            break
-        if isinstance(item, DomainError):
-            await ws.send_bytes(encode_error_event(item))
-            if not abuse.spend():
-                await ws.close(code=1008, message=b"too many bad frames")
-                return None
-            continue
-        if item.op != "hello":
-            await ws.send_bytes(encode_error_reply(item.id, NotAuthenticated("send hello first")))
-            continue
-        try:
-            return _admit(domain, ws, transport, item, nonce, domain_id)
-        except BadRequest as exc:
-            _log_refused(transport, exc)
-            await ws.send_bytes(encode_error_reply(item.id, exc))
-        except (AuthFailed, Banned, NotAllowed) as exc:
-            _log_refused(transport, exc)
-            await ws.send_bytes(encode_error_reply(item.id, exc))
-            await ws.close(code=CLOSE_CODES[exc.code], message=exc.code.encode())
-            return None
-    return None
-
-
-def _admit(
-    domain: Domain,
-    ws: web.WebSocketResponse,
-    transport: Any,
-    request: Request,
-    nonce: bytes,
-    domain_id: str,
-) -> Session:
-    hello = Hello.verify(request.args, domain_id, nonce)
-    # Refusals name the token: only its owner (who signed this hello) reads them.
-    check_admission(domain, hello.token)  # a local ban, or a feed's
-    check = check_credentials(domain.policy, hello.credentials, hello.token, domain.clock())
-    if check.refused:
-        raise BadRequest(f"token {hello.token}: " + "; ".join(check.refused))
-    groups = check.groups
-    grant = domain.grant_for(hello.token, groups)
-    if not grant.may_connect:
-        raise NotAllowed(f"this domain does not admit token {hello.token}")
-    session = Session(
-        session_id=secrets.token_hex(8),
-        token=hello.token,
-        name=hello.name,
-        invisible=hello.invisible,
-        grant=grant,
-        credentials=hello.credentials,
-        credential_groups=groups,
-        mutes=domain.mutes_of(hello.token),
-        ws=ws,
-        transport=transport,
-        max_pending=domain.config.max_pending_bytes,
-    )
-    session.send(
-        encode_reply(
-            request.id,
-            {
-                "token": hello.token,
-                "session": session.id,
-                "role": grant.role.name,
-                "caps": sorted(grant.role.caps),
-            },
-        )
-    )
-    follow_credentials(domain, session, check.expires_at)
-    announce_entry(domain, session)
-    return session
-
-
 def _log_session(event: str, session: Session, more: str, **fields: Any) -> None:
     role = session.grant.role.name
     log.info(
@@ -264,20 +152,8 @@ def _log_session(event: str, session: Session, more: str, **fields: Any) -> None
     )
 
 
-def _log_refused(transport: Any, exc: DomainError) -> None:
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    address = peer[0] if isinstance(peer, tuple) else "?"
-    log.info(
-        "hello refused from %s: %s: %s",
-        address,
-        exc.code,
-        exc.message,
-        extra={"event": "refused", "code": exc.code, "peer": address},
-    )
-
-
 async def _serve(
-    domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: _Abuse
+    domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: Abuse
 ) -> None:
     inflight = asyncio.Semaphore(domain.config.max_inflight)
     throttled = False
@@ -317,7 +193,7 @@ async def _serve(
         last = now
         if allowance < 0:
             await asyncio.sleep(-allowance / rate)
-        item = _frame(msg, domain.config.max_frame)
+        item = read_frame(msg, domain.config.max_frame)
         if item is None:
             break
         if isinstance(item, DomainError):

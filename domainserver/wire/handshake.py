@@ -15,6 +15,7 @@ from permissions import MAX_CREDENTIALS
 __all__ = ["Hello", "signed_message", "MAX_NAME"]
 
 MAX_NAME = 64
+MAX_FEATURES = 16
 
 
 def signed_message(domain_id: str, nonce: bytes) -> bytes:
@@ -30,6 +31,12 @@ class Hello:
     name: str
     invisible: bool
     credentials: tuple[bytes | str, ...]  # each the documented text form, or its bytes
+    features: frozenset[str] = frozenset()  # extensions asked for (known or not)
+    interest: float | None = None  # the radius of the `interest` extension
+
+    def accepted(self, known: frozenset[str]) -> frozenset[str]:
+        """The extensions granted: those asked for that this server knows."""
+        return self.features & known
 
     @classmethod
     def verify(cls, args: dict[str, Any], domain_id: str, nonce: bytes) -> Hello:
@@ -53,8 +60,29 @@ class Hello:
                 f"credentials must be a list of at most {MAX_CREDENTIALS} credentials, each "
                 "the text `domainserver credential` printed (str) or the bytes it decodes to"
             )
+        features, interest = _extensions(args)
         try:
             Ed25519PublicKey.from_public_bytes(key).verify(sig, signed_message(domain_id, nonce))
         except (InvalidSignature, ValueError):
             raise AuthFailed("signature does not verify for this domain and challenge") from None
-        return cls(token_from_public_key(key), name, invisible, tuple(credentials))
+        token = token_from_public_key(key)
+        return cls(token, name, invisible, tuple(credentials), features, interest)
+
+
+def _extensions(args: dict[str, Any]) -> tuple[frozenset[str], float | None]:
+    """`features` (a list of extension names) and, with `interest`, `interest_radius`."""
+    features = args.get("features", [])
+    if (
+        not isinstance(features, list)
+        or len(features) > MAX_FEATURES
+        or not all(isinstance(f, str) and len(f) <= 64 for f in features)
+    ):
+        raise BadRequest(f"features must be a list of at most {MAX_FEATURES} names")
+    radius = args.get("interest_radius")
+    if "interest" not in features:
+        if radius is not None:
+            raise BadRequest("interest_radius needs the interest feature")
+        return frozenset(features), None
+    if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
+        raise BadRequest("the interest feature needs interest_radius, a positive number")
+    return frozenset(features), float(radius)

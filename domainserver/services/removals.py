@@ -1,0 +1,55 @@
+"""Telling viewers what left the world: encoded once for everyone, in the form each viewer
+asked for (one `entity_removed` per entity, contract v1; or `entities_removed` batches)."""
+
+from __future__ import annotations
+
+from ..protocol.codec import encode_event
+from ..protocol.frames import binary_frames
+
+__all__ = ["Frames", "Removal", "out_of_range", "REMOVED_PER_EVENT"]
+
+# Ids in one `entities_removed` event: about 70 KB, far under any viewer's frame limit.
+REMOVED_PER_EVENT = 4096
+
+
+class Frames(bytes):
+    """Several already-framed messages, written to the socket as they are."""
+
+
+def out_of_range(entity_id: str) -> bytes:
+    """For an interest-managed viewer: this entity left its range (it still exists)."""
+    return encode_event("entity_removed", {"id": entity_id, "reason": "out_of_range"})
+
+
+class Removal:
+    """Entities removed for one reason, encoded once for every viewer: one `entity_removed`
+    each (contract v1), or a few `entities_removed` for viewers that asked for them. Each
+    form is built the first time a viewer needs it, and shared."""
+
+    def __init__(self, ids: list[str], reason: str) -> None:
+        self.ids = ids
+        self.reason = reason
+        self._v1: bytes | None = None
+        self._batched: bytes | None = None
+
+    def v1(self) -> bytes:
+        if self._v1 is None:
+            if len(self.ids) == 1:
+                one = {"id": self.ids[0], "reason": self.reason}
+                self._v1 = encode_event("entity_removed", one)
+            else:
+                self._v1 = Frames(binary_frames(
+                    encode_event("entity_removed", {"id": i, "reason": self.reason})
+                    for i in self.ids
+                ))  # fmt: skip
+        return self._v1
+
+    def batched(self) -> bytes:
+        if self._batched is None:
+            ids, n = self.ids, REMOVED_PER_EVENT
+            events = [
+                encode_event("entities_removed", {"ids": ids[i : i + n], "reason": self.reason})
+                for i in range(0, len(ids), n)
+            ]
+            self._batched = events[0] if len(events) == 1 else Frames(binary_frames(events))
+        return self._batched
