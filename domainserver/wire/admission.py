@@ -30,6 +30,7 @@ from ..protocol.codec import (
 )
 from ..services.credentials import follow_credentials
 from ..services.domain import Domain
+from ..services.feeds import announce_entry, check_admission
 from ..services.sessions import FEATURES, Session
 from .handshake import Hello
 
@@ -107,8 +108,7 @@ def _admit(
 ) -> Session:
     hello = Hello.verify(request.args, domain_id, nonce)
     # Refusals name the token: only its owner (who signed this hello) reads them.
-    if domain.bans.is_banned(hello.token, domain.clock()):
-        raise Banned(f"token {hello.token} is banned here")
+    check_admission(domain, hello.token)  # a local ban, or a feed's
     check = check_credentials(domain.policy, hello.credentials, hello.token, domain.clock())
     if check.refused:
         raise BadRequest(f"token {hello.token}: " + "; ".join(check.refused))
@@ -144,6 +144,7 @@ def _admit(
         welcome["features"] = sorted(features)
     session.send(encode_reply(request.id, welcome))
     follow_credentials(domain, session, check.expires_at)
+    announce_entry(domain, session)
     return session
 
 
