@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import evidence, keys, policy, serve
+from . import evidence, feeds, keys, policy, serve
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (serve, policy, keys, evidence)
+COMMANDS = (serve, policy, keys, evidence, feeds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from .bans import add_ban, get_ban, lift_ban, list_bans
 from .blacklist import blacklist_page, blacklist_token
 from .domain import domain_identity
 from .errors import error_middleware
+from .feeds import list_feeds, token_sources
 from .health import healthz
 from .log import log_page, log_verify
 from .metrics import metrics
@@ -58,6 +59,8 @@ def add_http_routes(app: web.Application, prefix: str = "") -> None:
     router.add_post(base + "/bans", add_ban)
     router.add_get(base + "/bans/{token}", get_ban)
     router.add_delete(base + "/bans/{token}", lift_ban)
+    router.add_get(base + "/bans/{token}/sources", token_sources)
+    router.add_get(base + "/feeds", list_feeds)
     router.add_get(base + "/log", log_page)
     router.add_get(base + "/log/verify", log_verify)
     router.add_get(base + "/reports", list_reports)

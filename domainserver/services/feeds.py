@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from entities.errors import Banned
-from permissions import FeedBans, FeedConfig, FeedDocument, FeedRule, decide
+from permissions import FeedBans, FeedConfig, FeedDocument, FeedRule, decide, sources_of
 
 from ..store import feeds as feed_rows
 from .credentials import regrant
@@ -30,6 +30,8 @@ __all__ = [
     "note_failure",
     "drop",
     "act_on",
+    "subscriptions",
+    "sources",
 ]
 
 log = logging.getLogger(__name__)
@@ -242,3 +244,35 @@ def configure(domain: Domain, feeds: FeedBans, configs: Mapping[str, FeedConfig]
         feeds.set_rule(rule_of(config))
         if config.name not in domain.feed_status:
             domain.feed_status[config.name] = FeedStatus(config.name, config.url, config.key)
+
+
+def subscriptions(domain: Domain) -> dict[str, Any]:
+    """Each subscription's settings and state, the conflicts with `[members]`, and what this
+    domain publishes (the operator's view)."""
+    configs = domain.policy.feeds
+    listed = []
+    for name in sorted(configs):
+        config = configs[name]
+        status = domain.feed_status.get(name) or FeedStatus(name, config.url, config.key)
+        listed.append({**status.to_wire(), "action": config.action, "priority": config.priority,
+                       "refresh": config.refresh, "remove_entities": config.remove_entities})
+    conflicts = domain.feeds.conflicts(domain.policy.members, domain.clock())
+    return {
+        "feeds": listed,
+        "conflicts": [c.to_wire() for c in conflicts],
+        "publish": domain.policy.publish,
+    }
+
+
+def sources(domain: Domain, token: str) -> dict[str, Any]:
+    """Which sources hold `token` (local, or feed NAME), which one decides, and whether it is a
+    conflict (a member a feed lists)."""
+    now, members = domain.clock(), domain.policy.members
+    decision = decide(token, now, domain.bans, domain.feeds, members)
+    held = sources_of(token, now, domain.bans, domain.feeds, members)
+    return {
+        "token": token,
+        "decision": None if decision is None else attrs.asdict(decision),
+        "sources": [h.to_wire() for h in held],
+        "member": members.get(token),
+    }

@@ -3,6 +3,7 @@ bans and unbans travel within a refresh; forged, rewound and malformed documents
 with the last good copy kept; a publisher going down harms nobody; members and local bans
 are never overruled by a feed."""
 
+import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -151,3 +152,46 @@ async def test_forged_rewound_and_malformed_documents_are_refused(aiohttp_server
                        timeout=8 * 1.1 + 2)  # fmt: skip
     assert took > 2
     assert "since=5" in hand.requests[-1] or "since=8" in hand.requests[-1]
+
+
+async def test_the_operator_api_shows_each_subscription_and_a_tokens_sources(ring, people):
+    import hashlib
+
+    key = "feeds-reader-key"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    extra = ring.extra["B"] + f'\n[api_keys.ops]\nsha256 = "{digest}"\nscopes = ["bans:read"]\n'
+    ring.set_policy("B", extra)
+    griefer = Identity.generate()
+    on_a = await ring["A"].connect(people.moderator)
+    on_b = await ring["B"].connect(people.moderator)
+    await on_a.request("ban", token=griefer.token, reason="x")
+    await on_a.request("ban", token=people.trusted.token, reason="disputed")
+    await on_b.request("ban", token=griefer.token, reason="ours too")
+    await until(lambda: people.trusted.token in ring["B"].domain.feeds.entries("A"))
+    base = str(ring["B"].server.make_url("/api/v1/operator"))
+    headers = {"Authorization": f"Bearer {key}"}
+    async with aiohttp.ClientSession() as http:
+        await _check_operator_view(http, base, headers, griefer, people)
+
+
+async def _check_operator_view(http, base, headers, griefer, people):
+    async with http.get(base + "/feeds", headers=headers) as resp:
+        assert resp.status == 200
+        body = await resp.json()
+    by_name = {f["name"]: f for f in body["feeds"]}
+    assert set(by_name) == {"A", "C"} and body["publish"] == "all"
+    assert by_name["A"]["entries"] == 2 and by_name["A"]["serial"] >= 2
+    assert by_name["A"]["ok_at"] is not None and by_name["A"]["errors"] == 0
+    assert body["conflicts"] == [{"feed": "A", "token": people.trusted.token,
+                                  "role": "builder", "action": "ban"}]  # fmt: skip
+    async with http.get(f"{base}/bans/{griefer.token}/sources", headers=headers) as resp:
+        sources = await resp.json()
+    assert sources["decision"] == {"action": "ban", "source": "local"}
+    assert [(s["source"], s["deciding"]) for s in sources["sources"]] == [
+        ("local", True), ("feed A", False),
+    ]
+    async with http.get(f"{base}/bans/{people.trusted.token}/sources", headers=headers) as resp:
+        member = await resp.json()
+    assert member["decision"] is None and member["member"] == "builder"
+    async with http.get(base + "/feeds") as resp:
+        assert resp.status == 401

@@ -204,6 +204,9 @@ async def test_real_answers_fit_the_schemas(harness, http, spec, people):
     await check("GET", "/api/v1/domain", key=None)
     await check("GET", "/api/v1/banfeed", key=None)
     await check("GET", "/api/v1/banfeed", key=None, params={"since": "0"})
+    await check("GET", op + "/feeds")
+    await check("GET", op + "/bans" + token + "/sources",
+                op + "/bans/" + griefer.token + "/sources")  # fmt: skip
     await t.request("say", text="the plaza is mine")
     reporter = await harness.connect(people.stranger)
     filed = await reporter.request("report", target={"avatar": people.trusted.token},
