@@ -248,11 +248,22 @@ async def count_removed(port: int, count: int, expected: int, barrier: Any,
             "first": [d[2] for d in done]}
 
 
+# Where far, interest-managed viewers stand: well away from everything the benchmarks rez.
+FAR_AWAY = [20_000.0, 20_000.0, 0.0]
+
+
 async def ask_loop(port: int, count: int, rate: float, entity_ids: list[str], until: float,
-                   barrier: Any) -> dict[str, Any]:
+                   barrier: Any, interest: float | None = None) -> dict[str, Any]:
     """`count` ordinary viewers, each asking whoami / get / look in turn at `rate` a second and
-    waiting for each reply; returns (send time, latency) samples and events seen."""
-    conns = await _connect_viewers(port, count, "viewer")
+    waiting for each reply; returns (send time, latency) samples and events seen. With
+    `interest`, they ask for interest management with that radius and stand FAR_AWAY."""
+    extra: dict[str, Any] = {}
+    if interest is not None:
+        extra = {"features": ["interest"], "interest_radius": interest}
+    conns = await _connect_viewers(port, count, "viewer", **extra)
+    if interest is not None:
+        for conn in conns:
+            conn.request(1 << 30, "move", position=FAR_AWAY)
     if barrier is not None:
         await asyncio.to_thread(barrier.wait, 120)
     samples: list[tuple[float, float]] = []

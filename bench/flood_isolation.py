@@ -8,7 +8,9 @@ second, 50 at most, 5 chat lines a second: the policy refuses most of the flood)
 holding a role with no rate limits (every rez accepted and broadcast to all 50 viewers),
 and a visitor that floods the widest, fullest `look` it may ask (radius 256 m, pages of
 1000, over the 20,000 entities of the viewers' square): its reads are charged to its
-token's read budget.
+token's read budget. Beside the viewers in the square, as many viewers stand far away with
+an interest radius (protocol extension `interest`): an event of the griefers never reaches
+them, so their latency must not move.
 
     python bench/flood_isolation.py [--quick]     # quick: 10 viewers, 4 s phases
 """
@@ -36,6 +38,7 @@ from _harness import (
 from _load import pipelined_worker, worker
 
 VIEWER_PROCS = 2
+INTEREST = 100.0  # metres: the far viewers' interest radius
 RATE = 5.0  # requests a second per viewer
 
 
@@ -68,6 +71,7 @@ def main() -> None:
                 t += phase + 3.0
             until = t
             queue = ctx.Queue()
+            far_queue = ctx.Queue()
             procs = []
             results = []
             gq = ctx.Queue()
@@ -80,6 +84,12 @@ def main() -> None:
                         "ask_loop", (server.port, k, RATE, ids, until, None), queue))
                     p.start()
                     procs.append(p)
+                # The same number of viewers far from everything, with interest radii.
+                p = ctx.Process(target=worker, args=(
+                    "ask_loop", (server.port, viewers, RATE, ids, until, None, INTEREST),
+                    far_queue))
+                p.start()
+                procs.append(p)
                 cpu: dict[str, float] = {}
                 for label, seed, kind, t0, t1 in plan:
                     if seed is not None:
@@ -99,17 +109,20 @@ def main() -> None:
                             raise RuntimeError(grief["error"])
                         results.append((label, grief))
                 viewer_results = [queue.get(timeout=until - time.monotonic() + 120)
-                                  for _ in procs]
+                                  for _ in procs[:-1]]
+                far_results = [far_queue.get(timeout=until - time.monotonic() + 120)]
             finally:
                 for p in procs + [g for _, g in griefers]:
                     p.join(10)
                     if p.is_alive():
                         p.terminate()
-        failed = [r for r in viewer_results if "error" in r]
+        failed = [r for r in viewer_results + far_results if "error" in r]
         if failed:
             raise RuntimeError(failed[0]["trace"])
 
     samples = [s for r in viewer_results for s in r["samples"]]
+    far_samples = [s for r in far_results for s in r["samples"]]
+    far_base_p99 = float("nan")
     closed = sum(r["closed"] for r in viewer_results)
     grief_by_label = dict(results)
     base_p99 = float("nan")
@@ -118,6 +131,16 @@ def main() -> None:
         lo = t0 if seed is None else t0 + 1.0
         lat = [lt for ts, lt in samples if lo <= ts < t1]
         p50, p99 = median(lat) * 1e3, pct(lat, 0.99) * 1e3
+        far_lat = [lt for ts, lt in far_samples if lo <= ts < t1]
+        far_p99 = pct(far_lat, 0.99) * 1e3
+        if seed is None:
+            far_base_p99 = far_p99
+            report.figure(f"{label}: far interest viewers' p99", far_p99, "ms",
+                          baseline=f"{len(far_lat)} requests")
+        else:
+            ratio_far = far_p99 / far_base_p99
+            report.figure(f"{label}: far interest viewers' p99 with / without", ratio_far, "x",
+                          "<= 2", ratio_far <= 2)
         if seed is None:
             base_p99 = p99
             report.figure(f"{label}: viewers' p50", p50, "ms", baseline=f"{len(lat)} requests")
