@@ -129,7 +129,29 @@ def main() -> None:
             import pstats
 
             pstats.Stats(str(prof)).sort_stats("tottime").print_stats(25)
+        room_log_cost(report, tmp, perms, seeds[:1], warmup, duration)
     report.emit()
+
+
+def room_log_cost(report: Report, tmp, perms: str, seeds: list[bytes], warmup: float,
+                  duration: float) -> None:
+    """Rez with chat and rez logging on against off (docs/EVIDENCE.md), in this run: fresh
+    servers, alternated on, off, on, off, each side's best taken."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(2):
+        for on in (True, False):
+            flag = "true" if on else "false"
+            env = {"DOMAINSERVER_LOG_CHAT": flag, "DOMAINSERVER_LOG_REZ": flag}
+            work = tmp / f"log-{flag}-{round_}"
+            work.mkdir()
+            with Server.domain(work, perms, extra_env=env) as server:
+                rates[on].append(run_clients(server, seeds, "rez", warmup, duration)["rate"])
+    on, off = max(rates[True]), max(rates[False])
+    report.figure("rez, room log on (1 client process)", on, "req/s",
+                  baseline="runs " + ", ".join(f"{r:,.0f}" for r in rates[True]))
+    report.figure("rez, room log off (1 client process)", off, "req/s",
+                  baseline="runs " + ", ".join(f"{r:,.0f}" for r in rates[False]))
+    report.figure("rez with the room log / without", on / off, "x", ">= 0.85", on / off >= 0.85)
 
 
 if __name__ == "__main__":

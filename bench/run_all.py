@@ -33,6 +33,7 @@ BENCHES = [
     "ban_mass_removal",
     "flood_isolation",
     "expiry",
+    "verify_log",
 ]
 
 

@@ -66,6 +66,29 @@ SETTINGS: tuple[Setting, ...] = (
             "permissions file for changes", minimum=0.001),
     Setting("shutdown_timeout", "number", _D.shutdown_timeout, "seconds viewers get to answer "
             "the 1001 close at shutdown", minimum=0),
+    # The room log and reports (docs/EVIDENCE.md).
+    Setting("checkpoint_every", "int", _D.checkpoint_every, "room-log records between signed "
+            "checkpoints", minimum=1),
+    Setting("checkpoint_seconds", "number", _D.checkpoint_seconds, "seconds at most between "
+            "signed checkpoints while records are written", minimum=0.01),
+    Setting("log_chat", "bool", _D.log_chat, "record say and entity_say in the room log",
+            "DOMAINSERVER_LOG_CHAT"),
+    Setting("log_rez", "bool", _D.log_rez, "record rezzes and removals in the room log",
+            "DOMAINSERVER_LOG_REZ"),
+    Setting("report_before", "int", _D.report_before, "room-log records a report captures "
+            "before the reported moment"),
+    Setting("report_after", "int", _D.report_after, "and after it"),
+    Setting("max_open_reports", "int", _D.max_open_reports, "open reports per reporter",
+            minimum=1),
+    Setting("report_rate", "number", _D.report_rate, "reports a second per reporter",
+            minimum=0.0001),
+    Setting("retention", "str", ",".join(f"{k}={v:g}" for k, v in _D.retention),
+            "seconds each kind of room-log record keeps its content, as kind=seconds,... "
+            "(never: kind=never)"),
+    Setting("retention_default", "number", None, "seconds for the kinds `retention` does not "
+            "name (none: for ever)", minimum=1),
+    Setting("retention_interval", "number", _D.retention_interval, "seconds between purges",
+            minimum=1),
     # What one visitor, one connection or one address may cost (docs/RELIABILITY.md).
     Setting("max_look_radius", "number", _D.max_look_radius, "largest `look` radius in "
             "metres", minimum=0.001),
@@ -97,6 +120,17 @@ _CONFIG_FIELDS = {
     "synchronous": "synchronous",
     "watch_interval": "watch_interval",
     "shutdown_timeout": "shutdown_timeout",
+    "checkpoint_every": "checkpoint_every",
+    "checkpoint_seconds": "checkpoint_seconds",
+    "log_chat": "log_chat",
+    "log_rez": "log_rez",
+    "report_before": "report_before",
+    "report_after": "report_after",
+    "max_open_reports": "max_open_reports",
+    "report_rate": "report_rate",
+    "retention": "retention",
+    "retention_default": "retention_default",
+    "retention_interval": "retention_interval",
     "max_look_radius": "max_look_radius",
     "read_budget": "read_budget",
     "max_mutes": "max_mutes",
@@ -130,6 +164,24 @@ class Settings:
     @property
     def remote_visitors(self) -> bool:
         return self.host not in ("127.0.0.1", "localhost", "::1")
+
+
+def _retention(text: str, source: str) -> tuple[tuple[str, float | None], ...]:
+    """`kind=seconds,...` (or `kind=never`) as ServerConfig.retention."""
+    out: list[tuple[str, float | None]] = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        kind, _, raw = part.partition("=")
+        try:
+            keep = None if raw.strip() == "never" else float(raw)
+            if keep is not None and not keep > 0:
+                raise ValueError
+        except ValueError:
+            raise SettingsError([Problem(source, 1, f"server.retention: {part!r}: want "
+                                         "kind=seconds or kind=never")]) from None
+        out.append((kind.strip(), keep))
+    return tuple(out)
 
 
 def describe(setting: Setting) -> str:
@@ -176,6 +228,7 @@ def load_settings(
         raise SettingsError(problems)
     proxies = values["trusted_proxies"] or ""
     values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
+    values["retention"] = _retention(values["retention"], sources["retention"])
     config = attrs.evolve(
         ServerConfig(), **{field: values[key] for key, field in _CONFIG_FIELDS.items()}
     )

@@ -24,7 +24,7 @@ from ..protocol.codec import PackedField
 from ..store import entities as entity_rows
 from .commits import Committing
 from .domain import Domain
-from .evidence import record_hot, removal_entry
+from .evidence import removal_entry, rez_entry
 from .sessions import Session
 
 __all__ = [
@@ -56,8 +56,11 @@ def latest(domain: Domain, entity_id: str) -> Entity:
     return entity
 
 
-def _put(domain: Domain, entity: Entity, *, new_owner: str | None = None) -> asyncio.Future[Any]:
-    """Queue saving `entity`; it joins the world once committed."""
+def _put(
+    domain: Domain, entity: Entity, *extra: Callable[[Any], Any], new_owner: str | None = None
+) -> asyncio.Future[Any]:
+    """Queue saving `entity` (and `extra` writes, such as its room-log record); it joins the
+    world once committed."""
     pending, world = domain.pending, domain.world
     ticket = pending.stage(entity.id, entity, new_owner)
 
@@ -70,6 +73,7 @@ def _put(domain: Domain, entity: Entity, *, new_owner: str | None = None) -> asy
             world.add(entity)
 
     return domain.writes.commit(
+        *extra,
         save=[entity.to_row()],
         apply=apply,
         after=lambda _: pending.settle(entity.id, ticket, new_owner),
@@ -182,10 +186,7 @@ def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
         now=now,
         rule=domain.lifetime_rule(grant),
     )
-    done = _put(domain, entity, new_owner=session.token)
-    record_hot(domain, "rez", session.token, entity.id, {
-        "type": entity.type, "position": list(entity.position), "script": entity.script,
-        "parent": entity.parent, "temporary": entity.expires_at is not None})
+    done = _put(domain, entity, *rez_entry(domain, entity), new_owner=session.token)
     return Committing(done, lambda: _announce("entity_added", domain, entity))
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "read_log",
     "record_hot",
     "removal_entry",
+    "rez_entry",
     "record_presence",
     "evidence_span",
     "range_bundle",
@@ -146,6 +147,16 @@ def removal_entry(
         return None
     body = {"reason": reason, "count": len(ids), "entities": ids[:MAX_IDS]}
     return domain.roomlog.entry("removal", None, ids[0] if len(ids) == 1 else None, body)
+
+
+def rez_entry(domain: Domain, entity: Any) -> tuple[Callable[[sqlite3.Connection], Any], ...]:
+    """The room-log write recording a rez, for the rez's own unit (none when rez logging is
+    off): one unit, so the record commits exactly when the entity does."""
+    if not domain.config.log_rez:
+        return ()
+    return (domain.roomlog.entry("rez", entity.owner, entity.id, {
+        "type": entity.type, "position": list(entity.position), "script": entity.script,
+        "parent": entity.parent, "temporary": entity.expires_at is not None}),)
 
 
 def record_presence(domain: Domain, kind: str, session: Any) -> None:

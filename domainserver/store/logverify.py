@@ -51,7 +51,9 @@ def verify_log(conn: sqlite3.Connection, key: Ed25519PublicKey | None) -> LogVer
     expected = 1
     while failure is None and (rows := cur.fetchmany()):
         for row in rows:
-            why = check_row(row, expected)
+            data = row[5]
+            leaf = None if data is None else sha(b"\x00" + data).digest()
+            why = check_row(row, expected, leaf)
             if why is not None:
                 seq, data = int(row[0]), row[5]
                 if "altered" in why and data is not None:
@@ -60,12 +62,11 @@ def verify_log(conn: sqlite3.Connection, key: Ed25519PublicKey | None) -> LogVer
                         why = f"record {seq} holds the content of record {source}: reordered"
                 failure = (min(seq, expected), why)
                 break
-            data = row[5]
-            if data is None:
+            if leaf is None:
                 purged.append(expected)
                 leaves.append(bytes(row[6]))
             else:
-                leaves.append(sha(b"\x00" + data).digest())
+                leaves.append(leaf)
                 if row[2] == "purge":
                     purges.append(expected)
             expected += 1
