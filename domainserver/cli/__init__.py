@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import evidence, feeds, importing, keys, policy, serve
+from . import backup, evidence, feeds, importing, keys, policy, serve
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (serve, policy, keys, evidence, feeds, importing)
+COMMANDS = (serve, policy, keys, backup, evidence, feeds, importing)
 
 
 def build_parser() -> argparse.ArgumentParser:
