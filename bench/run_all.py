@@ -28,6 +28,8 @@ BENCHES = [
     "find_owner",
     "reads_and_mutes",
     "policy_decisions",
+    "banfeed",
+    "ban_import",
     "restart",
     "rez_throughput",
     "ban_mass_removal",
