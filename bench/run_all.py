@@ -36,6 +36,7 @@ BENCHES = [
     "flood_isolation",
     "expiry",
     "verify_log",
+    "capacity",
 ]
 
 
