@@ -39,7 +39,9 @@ async def read_body(
     request: web.Request, required: frozenset[str], optional: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """The request's JSON object, with every `required` field and nothing outside
-    `required | optional`; 400 for anything else, 413 over MAX_BODY bytes."""
+    `required | optional`, and no query string (strict, as every query is); 400 for
+    anything else, 413 over MAX_BODY bytes."""
+    query_args(request, frozenset())
     if request.content_type != "application/json":
         raise BadRequest("send a JSON object with Content-Type: application/json")
     if request.content_length is not None and request.content_length > MAX_BODY:
