@@ -37,6 +37,7 @@ BENCHES = [
     "expiry",
     "verify_log",
     "capacity",
+    "viewers_mixed",
 ]
 
 
