@@ -21,7 +21,8 @@ def _since(query: dict[str, str]) -> int | None:
     text = query.get("since")
     if text is None:
         return None
-    if not text.isdigit() or int(text) > _MAX_SERIAL:
+    # isascii: str.isdigit admits characters such as "²" that int() refuses (a 500).
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_SERIAL:
         raise BadRequest("since must be a serial: a whole number, 0 or more")
     return int(text)
 
