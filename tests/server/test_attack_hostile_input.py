@@ -401,8 +401,8 @@ async def test_any_junk_for_any_op_gets_a_contract_code(arena, data):
 # -- the handshake -------------------------------------------------------------------------
 
 
-HELLO_CLASSES = ["op before hello", "bad key", "bad sig", "bad name", "bad invisible",
-                 "bad credentials", "replayed", "cross-domain", "second hello"]  # fmt: skip
+HELLO_CLASSES = ["op before hello", "frame before hello", "bad key", "bad sig", "bad name",
+                 "bad invisible", "bad credentials", "replayed", "cross-domain", "second hello"]
 
 
 @SETTINGS
@@ -417,6 +417,9 @@ async def test_hostile_hellos_get_their_code(arena, data):
         if kind == "op before hello":
             op = data.draw(st.sampled_from(sorted(OPS)))
             expected, message = ("reply", "not_authenticated"), {"op": op, "id": 1}
+        elif kind == "frame before hello":  # malformed input is answered before hello too
+            message = data.draw(FRAMES.filter(lambda f: frame_oracle(f) is not None))
+            expected = frame_oracle(message)
         elif kind == "bad key":
             key = data.draw(JUNK.filter(lambda v: not (isinstance(v, bytes) and len(v) == 32))
                             | st.binary(min_size=32, max_size=32))
