@@ -40,6 +40,8 @@ KNOWN_SCOPES = frozenset(
         "reports:read",
         "reports:write",
         "metrics:read",
+        "policy:read",
+        "policy:write",
     }
 )
 

@@ -1,4 +1,4 @@
-"""The `domainserver` command: serve, check a permissions file, and make keys and credentials.
+"""The `domainserver` command: init, serve, check a permissions file, make keys and credentials.
 
 Each subcommand lives in a module of this package with a `register(sub)` that adds its
 parser; add a new one to COMMANDS."""
@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import backup, evidence, feeds, importing, keys, policy, serve
+from . import backup, evidence, feeds, first_run, importing, keys, policy, serve
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (serve, policy, keys, backup, evidence, feeds, importing)
+COMMANDS = (first_run, serve, policy, keys, backup, evidence, feeds, importing)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -118,6 +118,12 @@ def _announce(settings: Any) -> None:
         config.permissions_path or "embedded default",
         extra={"event": "serving", "url": url, "sources": dict(settings.sources)},
     )
+    # The console is where an operator acts; say where it is (its address on this machine).
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    console = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}/console"
+    keys = "sign in with an API key" if config.permissions_path else (
+        "the embedded default has no API keys: make a domain with `domainserver init`")
+    log.info("console: %s (%s)", console, keys, extra={"event": "console", "url": console})
     if not settings.remote_visitors:
         log.info(
             "listening on %s only: viewers on other machines cannot connect; use --host "
