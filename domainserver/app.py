@@ -17,6 +17,7 @@ from permissions import Policy, default_policy, load_policy
 
 from .appkeys import CONFIG, DOMAIN, SOCKETS
 from .config import ServerConfig
+from .console import add_console_routes
 from .http import add_http_routes
 from .services.domain import Domain
 from .services.evidence import run_checkpoints, run_retention, seal
@@ -50,6 +51,7 @@ def setup(app: web.Application, config: ServerConfig, prefix: str = "") -> None:
     app.router.add_get(prefix + "/ws", websocket_handler)
     add_http_routes(app, prefix)
     app.cleanup_ctx.append(lambda app: _domain_lifecycle(app, config, policy))
+    add_console_routes(app, prefix)  # after the domain's context: its sampler needs the domain
     # on_shutdown runs before aiohttp waits for open requests (a WebSocket is one that never
     # ends by itself): viewers are told 1001 first, so that wait is short.
     app.on_shutdown.append(_going_away)

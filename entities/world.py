@@ -178,6 +178,10 @@ class World:
     def count_owned(self, owner: str | None) -> int:
         return len(self._by_owner.get(owner, ()))
 
+    def owner_counts(self) -> Iterator[tuple[str | None, int]]:
+        """(owner, how many entities it owns) for every owner, in no order."""
+        return ((owner, len(ids)) for owner, ids in self._by_owner.items() if ids)
+
     def invisible_ids(self) -> set[str]:
         return self._invisible
 

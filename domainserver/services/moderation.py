@@ -29,6 +29,7 @@ __all__ = [
     "locate",
     "close_reason",
     "check_rank",
+    "owner_counts",
 ]
 
 
@@ -190,6 +191,11 @@ def kick_logged(
         apply=lambda: kick(domain, token, reason),
     )
     return Committing(done, dict)
+
+
+def owner_counts(domain: Domain, limit: int) -> list[tuple[str | None, int]]:
+    """The `limit` owners with the most entities, most first (None: domain content)."""
+    return heapq.nlargest(limit, domain.world.owner_counts(), key=lambda pair: pair[1])
 
 
 def locate(domain: Domain) -> list[dict[str, Any]]:

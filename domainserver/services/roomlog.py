@@ -7,12 +7,15 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from ..store import Store
 from ..store import log as log_rows
 from ..store.log import LogRecord
+from ..store.logverify import LogVerdict, verify_log
 from .commits import Writes
 
-__all__ = ["RoomLog", "LogRecord"]
+__all__ = ["RoomLog", "LogRecord", "LogVerdict"]
 
 
 class RoomLog:
@@ -39,6 +42,11 @@ class RoomLog:
     async def page(self, limit: int, before: int | None) -> list[LogRecord]:
         """Up to `limit` records, newest first, older than seq `before` when given."""
         return await self._store.read_async(lambda c: log_rows.recent(c, limit, before))
+
+    async def verify_signed(self, key: Ed25519PublicKey) -> LogVerdict:
+        """Every record against its leaf and every signed checkpoint against `key` and the
+        root its records make; how many records no checkpoint vouches for yet."""
+        return await self._store.read_async(lambda c: verify_log(c, key))
 
     async def verify(self) -> tuple[int | None, int]:
         """(the first seq whose hash breaks the chain or None, the last seq)."""

@@ -577,8 +577,10 @@ scopes = ["blacklist:read"]
 
 
 def test_every_endpoint_with_a_key_has_a_hostile_input_row(harness):
+    # The console's routes take a session cookie, not a key: tests/console/ covers them.
     routes = {(r.method, r.resource.canonical) for r in harness.server.app.router.routes()
-              if r.method != "HEAD" and r.resource.canonical != "/ws"}  # fmt: skip
+              if r.method != "HEAD" and r.resource.canonical != "/ws"
+              and not r.resource.canonical.startswith("/console")}  # fmt: skip
     assert routes - NO_KEY_NEEDED - set(ENDPOINTS) == set()
     assert set(ENDPOINTS) - routes == set()
 
