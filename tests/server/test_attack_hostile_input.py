@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import string
 from typing import Any
@@ -128,10 +129,12 @@ def result(message: dict[str, Any]) -> tuple[str, str]:
 
 
 @pytest.fixture
-async def arena(harness, people):
+async def arena(harness, people, caplog):
     """The live server (abuse never closes the attacker, so every example is judged on its
     own), an attacker holding every capability with one entity and one report, and a
-    bystander who must keep getting answers."""
+    bystander who must keep getting answers. At the end, nothing was logged as an error: no
+    fault of ours, no exception out of a handler, whatever the client saw."""
+    caplog.set_level(logging.WARNING)
     await harness.restart(abuse_limit=10**9, report_rate=1e6, max_open_reports=10**6)
     attacker = await Raw.open(harness.ws_url)
     assert (await attacker.hello(ATTACKER))["ok"]
@@ -143,6 +146,8 @@ async def arena(harness, people):
     arena.helper = helper
     yield arena
     await attacker.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors[:5]]
 
 
 class Arena:
@@ -326,6 +331,17 @@ async def test_frames_that_are_not_requests_get_their_error_event(arena, frame):
 async def test_a_text_frame_is_bad_frame(arena):
     assert await arena.exchange("{'op': 'whoami', 'id': 1}") == ("event", "bad_frame")
     await arena.still_serves()
+
+
+async def test_a_frame_over_a_mebibyte_closes_that_socket_only(arena):
+    """Past 16 times the frame limit the frame is not even read: the socket closes (1009)."""
+    raw = await Raw.open(arena.harness.ws_url)
+    assert (await raw.hello(Identity.generate()))["ok"]
+    await raw.send(packb({"op": "say", "id": 1, "text": "x" * (2 << 20)}))
+    assert result(await raw.next_message()) == ("closed", "1009")
+    await raw.close()
+    await arena.still_serves()
+    assert await arena.exchange(packb({"op": "whoami", "id": 2})) == ("reply", "ok")
 
 
 @SETTINGS
