@@ -37,6 +37,7 @@ from _harness import (
     Server,
     cpu_seconds,
     healthz,
+    loadavg,
     pct,
     permissions_text,
     temp_dir,
@@ -61,6 +62,27 @@ VISITOR = ('[roles.visitor]\nrez = "temporary"\nscripts = false\nmax_entities = 
            "rez_per_second = 2\nchat_per_second = 1\ncaps = []")
 
 _packb = msgpack.Packer(use_bin_type=True).pack
+
+
+def runq_wait(pid: int) -> float:
+    """Seconds a process's main thread has spent runnable but waiting for a CPU (schedstat):
+    on a shared machine, how much the neighbours took from it."""
+    try:
+        return int(open(f"/proc/{pid}/schedstat").read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def cpu_pressure() -> float:
+    """Seconds, since boot, during which some runnable task waited for a CPU (PSI)."""
+    try:
+        for line in open("/proc/pressure/cpu"):
+            if line.startswith("some"):
+                return int(line.rsplit("total=", 1)[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        pass
+    return float("nan")
+
 _EV_NAMES = {12: "entity_added", 14: "entity_removed", 4: "chat", 16: "entities_removed",
              5: "error"}
 KINDS = ("move", "rez", "say")
@@ -364,6 +386,7 @@ def step(n: int, interest: float | None, warmup: float, measure: float) -> dict[
             time.sleep(max(0.0, t_measure - time.monotonic()))
             cpu0 = [cpu_seconds(pid) for pid in pids]
             main0 = thread_cpu_seconds(server.pid).get("main", 0.0)
+            wait0, psi0 = runq_wait(server.pid), cpu_pressure()
             w0 = time.monotonic()
             time.sleep(max(0.0, (t_measure + t_end) / 2 - time.monotonic()))
             try:  # mid-window: the world and the sessions in steady state
@@ -373,6 +396,7 @@ def step(n: int, interest: float | None, warmup: float, measure: float) -> dict[
             time.sleep(max(0.0, t_end - time.monotonic()))
             cpu1 = [cpu_seconds(pid) for pid in pids]
             main1 = thread_cpu_seconds(server.pid).get("main", 0.0)
+            wait1, psi1 = runq_wait(server.pid), cpu_pressure()
             window = time.monotonic() - w0
             results = [queue.get(timeout=measure + 60) for _ in procs]
         finally:
@@ -415,6 +439,9 @@ def step(n: int, interest: float | None, warmup: float, measure: float) -> dict[
         "replies_s": sum(r["replies"] for r in results) / measure,
         "server_cpu": server_cpu,
         "main_cpu": (main1 - main0) / window,
+        "main_wait": (wait1 - wait0) / window,
+        "pressure": (psi1 - psi0) / window,
+        "loadavg": loadavg(),
         "gen_cpu": gen_cpu,
         "errors": errors,
         "closed": sum(r["closed"] for r in results),
@@ -470,6 +497,10 @@ def main() -> None:
                           baseline=growth(r["p50"], base["p50"], n, sizes[0]))
             report.figure(f"{tag}: reply p99 (all ops)", r["p99"] * 1e3, "ms",
                           baseline=growth(r["p99"], base["p99"], n, sizes[0]))
+            sent, missing = sum(r["sent"]) * measure, sum(r["unanswered"])
+            report.figure(f"{tag}: answered within 10 s of the window's end",
+                          100 * (1 - missing / sent) if sent else float("nan"), "%",
+                          baseline="inf above: some never answered in time (overloaded)")
             for kind, (p50, p99, count) in r["by_kind"].items():
                 report.figure(f"{tag}:   {kind} p50 / p99", p50 * 1e3, "ms",
                               baseline=f"p99 {p99 * 1e3:.1f} ms over {count:,} replies")
@@ -484,7 +515,10 @@ def main() -> None:
             report.figure(f"{tag}: server CPU", r["server_cpu"], "cores",
                           baseline=growth(r["server_cpu"], base["server_cpu"], n, sizes[0]))
             report.figure(f"{tag}:   of which the event loop's thread", r["main_cpu"], "cores",
-                          baseline="1 core = saturated")
+                          baseline=f"1 core = saturated; it waited for a CPU "
+                          f"{r['main_wait'] * 100:.0f} % of the window")
+            report.figure(f"{tag}: machine CPU pressure (PSI some)", r["pressure"] * 100, "%",
+                          baseline=f"load average {r['loadavg']} at the window's end")
             report.figure(f"{tag}: server CPU per viewer", r["server_cpu"] / n * 1e3,
                           "ms/s", baseline=f"world {r['entities']:,} entities, "
                           f"{r['sessions']} sessions mid-window")
