@@ -54,6 +54,16 @@ def median(samples: Iterable[float]) -> float:
     return statistics.median(data) if data else float("nan")
 
 
+def timed(fn, reps: int) -> list[float]:
+    """Seconds of each of `reps` calls of fn()."""
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
 def per_call(fn, args: list[Any], batch: int = 1000, rounds: int = 1) -> list[float]:
     """Seconds per call of fn(arg), one sample per batch of `batch` calls."""
     samples = []

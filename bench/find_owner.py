@@ -15,22 +15,13 @@ import random
 import time
 from types import SimpleNamespace
 
-from _harness import Report, make_entity, median, pct, random_tokens, rss_bytes
+from _harness import Report, make_entity, median, pct, random_tokens, rss_bytes, timed
 
 from domainserver.services.moderation import FindQuery, find
 from entities import World
 
 EXTENT = (2000.0, 2000.0, 100.0)
 BIG_OWNER = 1_000
-
-
-def timed(fn, reps: int) -> list[float]:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> None:

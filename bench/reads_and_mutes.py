@@ -12,18 +12,13 @@ import argparse
 import random
 import time
 
-from _harness import Report, make_entity, median
+from _harness import Report, make_entity, median, timed
 
 from entities import MuteSet, MuteTarget, World
 
 
-def timed(fn, reps: int) -> float:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return median(out)
+def median_time(fn, reps: int) -> float:
+    return median(timed(fn, reps))
 
 
 def sort_all_page(world, center, radius, limit, after):
@@ -49,13 +44,13 @@ def main() -> None:
                            (rng.random() * side, rng.random() * side, rng.random() * 20.0), now)
                for i in range(n))  # fmt: skip
     center, radius, limit = (side / 2, side / 2, 10.0), 256.0, 200
-    first = timed(lambda: world.nearest(center, radius, limit), 20)
-    old_first = timed(lambda: sort_all_page(world, center, radius, limit, None), 3)
+    first = median_time(lambda: world.nearest(center, radius, limit), 20)
+    old_first = median_time(lambda: sort_all_page(world, center, radius, limit, None), 3)
     # Page 50: what a client paging out to the edge pays per page.
     after = None
     for _ in range(49):
         _, after, _ = world.nearest(center, radius, limit, after)
-    far = timed(lambda: world.nearest(center, radius, limit, after), 20)
+    far = median_time(lambda: world.nearest(center, radius, limit, after), 20)
     examined = world.nearest(center, radius, limit, after)[2]
     report.figure(f"look page of {limit}, {n:,} in range: first page", first * 1e3, "ms",
                   baseline=f"sort-all {old_first * 1e3:.1f} ms")  # fmt: skip
@@ -80,8 +75,8 @@ def main() -> None:
     def scan(e):
         return any(e.distance2(c) <= r2 for c, r2 in areas)
 
-    per_event = timed(lambda: [mutes.hides_entity(e) for e in events], 5) / len(events)
-    per_event_scan = timed(lambda: [scan(e) for e in events], 1) / len(events)
+    per_event = median_time(lambda: [mutes.hides_entity(e) for e in events], 5) / len(events)
+    per_event_scan = median_time(lambda: [scan(e) for e in events], 1) / len(events)
     assert [mutes.hides_entity(e) for e in events] == [scan(e) for e in events]
     report.figure(f"add {mutes_n:,} area mutes", add_s * 1e3, "ms")
     report.figure("area mutes: judging one delivered event", per_event * 1e6, "µs",
