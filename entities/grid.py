@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 
 from .model import Vec3
 
 __all__ = ["SpatialGrid"]
+
+THIN_AXIS = 64
 
 Cell = tuple[int, int, int]
 
@@ -20,6 +23,11 @@ class SpatialGrid:
             raise ValueError("cell_size must be positive")
         self.cell_size = cell_size
         self._cells: dict[Cell, set[str]] = {}
+        # Occupied cells per index on each axis: a query's box is clamped to what is
+        # occupied, so a flat world is not searched through empty layers above it.
+        self._axes: tuple[Counter[int], Counter[int], Counter[int]] = (
+            Counter(), Counter(), Counter()
+        )
 
     def _cell(self, p: Vec3) -> Cell:
         s = self.cell_size
@@ -30,6 +38,8 @@ class SpatialGrid:
         bucket = self._cells.get(cell)
         if bucket is None:
             self._cells[cell] = {entity_id}
+            for axis, k in zip(self._axes, cell, strict=True):
+                axis[k] += 1
         else:
             bucket.add(entity_id)
 
@@ -40,16 +50,40 @@ class SpatialGrid:
             bucket.discard(entity_id)
             if not bucket:
                 del self._cells[cell]
+                for axis, k in zip(self._axes, cell, strict=True):
+                    axis[k] -= 1
+                    if not axis[k]:
+                        del axis[k]
 
     def move(self, entity_id: str, old: Vec3, new: Vec3) -> None:
         if self._cell(old) != self._cell(new):
             self.remove(entity_id, old)
             self.insert(entity_id, new)
 
-    def candidates(self, center: Vec3, radius: float) -> Iterator[str]:
-        """Ids in every cell the sphere's bounding box touches; the caller checks distance."""
+    def recount(self) -> None:
+        """Count the occupied cells per axis again (after a bulk load filled the cells)."""
+        self._axes = (Counter(), Counter(), Counter())
+        for cell in self._cells:
+            for axis, k in zip(self._axes, cell, strict=True):
+                axis[k] += 1
+
+    def _box(self, center: Vec3, radius: float) -> tuple[Cell, Cell]:
+        """The cells a sphere's bounding box touches, clamped to the occupied extent."""
         lo = self._cell((center[0] - radius, center[1] - radius, center[2] - radius))
         hi = self._cell((center[0] + radius, center[1] + radius, center[2] + radius))
+        if not self._cells:
+            return lo, hi
+        low, high = list(lo), list(hi)
+        for i, axis in enumerate(self._axes):
+            # Only a thin axis is clamped (the height of a flat world): its extent costs a
+            # few steps to find, however many entities there are.
+            if len(axis) <= THIN_AXIS:
+                low[i], high[i] = max(lo[i], min(axis)), min(hi[i], max(axis))
+        return (low[0], low[1], low[2]), (high[0], high[1], high[2])
+
+    def candidates(self, center: Vec3, radius: float) -> Iterator[str]:
+        """Ids in every cell the sphere's bounding box touches; the caller checks distance."""
+        lo, hi = self._box(center, radius)
         span = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
         cells = self._cells
         if span > len(cells):
@@ -72,8 +106,7 @@ class SpatialGrid:
         s = self.cell_size
         cx, cy, cz = center
         r2 = radius * radius
-        lo = self._cell((cx - radius, cy - radius, cz - radius))
-        hi = self._cell((cx + radius, cy + radius, cz + radius))
+        lo, hi = self._box(center, radius)
         span = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
         cells = self._cells
         if span > len(cells):

@@ -116,6 +116,7 @@ class World:
             if entity.expires_at is not None:
                 pending.append((entity.expires_at, eid))
         self.expiry.bulk_load(pending)
+        self.grid.recount()
 
     def replace(self, new: Entity) -> Entity:
         """Swap in an edited entity, keeping every index right; returns the old one."""

@@ -68,3 +68,40 @@ def test_a_far_page_reads_about_what_a_near_one_does(make_entity):
     assert len(costs) == 40
     assert max(costs) <= 3 * 64 + 50  # a page of 50 and at most a few 64-entity cells
     assert costs[-2] <= 2 * costs[1] + 64  # far pages cost what near ones do
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    positions=st.lists(point, min_size=1, max_size=60),
+    moves=st.lists(st.tuples(st.integers(0, 59), point), max_size=20),
+    removed=st.lists(st.integers(0, 59), max_size=20),
+    center=point,
+    radius=st.floats(0, 300, allow_nan=False),
+    bulk=st.booleans(),
+)
+def test_area_queries_stay_exact_as_the_world_changes(
+    make_entity, positions, moves, removed, center, radius, bulk
+):
+    """The grid clamps a query to the occupied extent of thin axes: whatever is added (one by
+    one or loaded in bulk), moved and removed, an area query is still exact."""
+    import attrs
+
+    world = World()
+    ents = [make_entity(position=p) for p in positions]
+    if bulk:
+        world.load(ents)
+    else:
+        for e in ents:
+            world.add(e)
+    for i, p in moves:
+        if i < len(ents) and ents[i].id in world:
+            world.replace(attrs.evolve(world.get(ents[i].id), position=p))
+    for i in removed:
+        if i < len(ents):
+            world.remove(ents[i].id)
+    got = sorted(e.id for e in world.in_area(center, radius))
+    assert got == sorted(brute(world, center, radius))
+    page, _, _ = world.nearest(center, radius, 1000)
+    assert [e.id for e in page] == brute(world, center, radius)
