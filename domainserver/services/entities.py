@@ -100,7 +100,7 @@ def forget(
             pending.settle(eid, ticket)
 
     done = domain.writes.commit(*extra, delete=ids, apply=apply, after=after)
-    domain.sessions.tell_removed_on(done, ids, reason)
+    domain.sessions.tell_removed_on(done, ids, reason, domain.world)
     return done
 
 
@@ -117,7 +117,7 @@ def forget_owned(
     world, sessions = domain.world, domain.sessions
     doomed = list(world.owned_by(owner))
     # Framed while the commit runs, so a 100,000-entity ban costs viewers no wait beyond it.
-    told = sessions.prepare_removed(doomed, reason)
+    told = sessions.prepare_removed(doomed, reason, world)
     removed: list[str] = []
 
     def apply() -> None:

@@ -3,17 +3,24 @@ asked for (one `entity_removed` per entity, contract v1; or `entities_removed` b
 
 from __future__ import annotations
 
+from entities import Vec3
+
 from ..protocol.codec import encode_event
 from ..protocol.frames import binary_frames
 
-__all__ = ["Frames", "Removal", "out_of_range", "REMOVED_PER_EVENT"]
+__all__ = ["Frames", "Framed", "Removal", "out_of_range", "REMOVED_PER_EVENT"]
 
 # Ids in one `entities_removed` event: about 70 KB, far under any viewer's frame limit.
 REMOVED_PER_EVENT = 4096
 
 
 class Frames(bytes):
-    """Several already-framed messages, written to the socket as they are."""
+    """Several already-framed messages, written to the socket as they are: a mass removal,
+    shared by every viewer (counted apart from a viewer's own output)."""
+
+
+class Framed(bytes):
+    """One message framed once for every viewer it goes to (an event), written as it is."""
 
 
 def out_of_range(entity_id: str) -> bytes:
@@ -26,9 +33,15 @@ class Removal:
     each (contract v1), or a few `entities_removed` for viewers that asked for them. Each
     form is built the first time a viewer needs it, and shared."""
 
-    def __init__(self, ids: list[str], reason: str) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        reason: str,
+        where: dict[str, tuple[Vec3, str | None]] | None = None,
+    ) -> None:
         self.ids = ids
         self.reason = reason
+        self.where = where  # id -> (position, owner) while it was in the world
         self._v1: bytes | None = None
         self._batched: bytes | None = None
 

@@ -18,7 +18,7 @@ from permissions import Grant
 from ..protocol.codec import encode_event, encode_event_packed, pack
 from ..protocol.frames import binary_frame
 from .interest import InterestGrid
-from .removals import Frames, Removal, out_of_range
+from .removals import Framed, Frames, Removal, out_of_range
 
 __all__ = [
     "Session",
@@ -154,7 +154,7 @@ class Session:
                     batch.append(item)
                 else:
                     self.pending_bytes -= len(item)
-                    batch.append(binary_frame(item))
+                    batch.append(item if isinstance(item, Framed) else binary_frame(item))
                 size += len(batch[-1])
                 if size >= SLICE:
                     break  # hand over in slices: the socket's high water is checked between
@@ -168,6 +168,11 @@ class Session:
                 if self.closing:
                     break  # a viewer closed for not reading: on to its close frame
                 await asyncio.sleep(0.005)
+
+
+def _framed(data: bytes) -> Framed:
+    """An event framed once, however many viewers it goes to."""
+    return Framed(binary_frame(data))
 
 
 def _dist2(a: Vec3, b: Vec3) -> float:
@@ -247,7 +252,7 @@ class SessionRegistry:
         `before` its position before a change that moved it."""
         if packed is None:
             packed = pack(entity.to_wire())
-        data = encode_event_packed(ev, "entity", packed)
+        data = _framed(encode_event_packed(ev, "entity", packed))
         for session in self._everything.values():
             if not session.mutes.hides_entity(entity):
                 session.send(data)
@@ -280,54 +285,99 @@ class SessionRegistry:
                     session.send(data)
                 else:
                     if added is None:
-                        added = encode_event_packed("entity_added", "entity", packed)
+                        added = _framed(encode_event_packed("entity_added", "entity", packed))
                     session.send(added)
             elif was:
                 session.send(out_of_range(entity.id))
 
-    def prepare_removed(self, ids: list[str], reason: str) -> Removal | None:
+    def prepare_removed(
+        self, ids: list[str], reason: str, world: World | None = None
+    ) -> Removal | None:
         """The removal of `ids`, encoded ahead of delivery in the forms the viewers connected
         now take: a mass removal does this while its commit runs, so viewers are told as it
-        lands."""
+        lands. With the `world` that still holds them, interest-managed viewers will be told
+        only of those they could know (near them, or their own)."""
         if not ids:
             return None
-        removal = Removal(ids, reason)
+        where = None
+        if world is not None and len(self.interest):
+            where = {}
+            for eid in ids:
+                entity = world.get(eid)
+                if entity is not None:
+                    where[eid] = (entity.position, entity.owner)
+        removal = Removal(ids, reason, where)
         if len(ids) > 1:
-            forms = {s.batched for s in self._by_id.values()}
+            forms = {s.batched for s in self._everything.values()}
             if False in forms:
                 removal.v1()
             if True in forms:
                 removal.batched()
         return removal
 
-    def tell_removed_on(self, done: asyncio.Future[Any], ids: list[str], reason: str) -> None:
+    def tell_removed_on(
+        self, done: asyncio.Future[Any], ids: list[str], reason: str, world: World | None = None
+    ) -> None:
         """Frame the removal now, while the commit runs, and deliver it the moment it lands
         (before the reply, whose callback is added later): viewers are told only what is
         durable, and a mass removal costs them no wait beyond its commit."""
-        told = self.prepare_removed(ids, reason)
+        told = self.prepare_removed(ids, reason, world)
         if told is not None:
             done.add_done_callback(
                 lambda f: None if f.cancelled() or f.exception() else self.deliver(told)
             )
 
     def deliver(self, prepared: Removal | None) -> None:
-        """Send a removal to every viewer (removals are never muted), in the form it asked."""
+        """Send a removal, in the form each viewer asked, to every viewer that may know the
+        entities (removals are never muted)."""
         if prepared is None:
             return
-        for session in self._by_id.values():
+        for session in self._everything.values():
             session.send(prepared.batched() if session.batched else prepared.v1())
+        if not len(self.interest):
+            return
+        if prepared.where is None:
+            for session in self._by_id.values():
+                if session.interest is not None:
+                    session.send(prepared.batched() if session.batched else prepared.v1())
+            return
+        for session, ids in self._interested_in(prepared).items():
+            part = Removal(ids, prepared.reason)
+            session.send(part.batched() if session.batched else part.v1())
+
+    def _interested_in(self, removal: Removal) -> dict[Session, list[str]]:
+        """For each interest-managed viewer, the removed ids it could know."""
+        where = removal.where or {}
+        everyone = [s for s in self._by_id.values() if s.interest is not None]
+        told: dict[Session, dict[str, None]] = {}  # ordered sets of ids
+        for eid in removal.ids:
+            place = where.get(eid)
+            if place is None:  # not known where it was: tell all of them
+                for session in everyone:
+                    told.setdefault(session, {})[eid] = None
+                continue
+            position, owner = place
+            for session in self.interest.near(position):
+                r = session.interest or 0.0
+                if _dist2(position, session.position) <= r * r:
+                    told.setdefault(session, {})[eid] = None
+            if owner is not None:
+                for session in self._by_token.get(owner, ()):
+                    if session.interest is not None:
+                        told.setdefault(session, {})[eid] = None
+        return {session: list(ids) for session, ids in told.items()}
     def entity_chat(self, entity: Entity, text: str) -> None:
-        data = encode_event(
+        data = _framed(encode_event(
             "chat", {"from": {"entity": entity.id, "owner": entity.owner}, "text": text}
-        )
+        ))  # fmt: skip
         for session in self._by_id.values():
             if not session.mutes.hides_entity(entity):
                 session.send(data)
 
     def avatar_chat(self, sender: Session, text: str) -> None:
-        data = encode_event(
+        data = _framed(encode_event(
             "chat", {"from": {"avatar": sender.token, "name": sender.name}, "text": text}
-        )
+        ))  # fmt: skip
         for session in self._by_id.values():
             if not session.mutes.hides_avatar(sender.token):
                 session.send(data)

@@ -98,3 +98,21 @@ async def test_bad_extension_requests_are_refused_with_the_reason(harness, extra
 def _as_kwargs(extra):
     # The client passes `features` and `interest_radius` through to the hello as given.
     return {"features": extra.get("features"), "interest_radius": extra.get("interest_radius")}
+
+
+async def test_interest_viewers_hear_only_of_removals_they_could_know(harness, people):
+    near = await harness.connect(people.visitor, features=["interest", "batched_removals"],
+                                 interest_radius=50)  # fmt: skip
+    builder = await harness.connect(people.trusted)
+    mod = await harness.connect(people.moderator)
+    await near.request("move", position=[0, 0, 0])
+    close = (await builder.request("rez", entity={"type": "box", "position": [5, 0, 0]}))
+    far = (await builder.request("rez", entity={"type": "box", "position": FAR}))
+    mine = (await near.request("rez", entity={"type": "box", "position": [-FAR[0], 0, 0]}))
+    ids = [r["entity"]["id"] for r in (close, far, mine)]
+    await seen(near)
+    await builder.request("delete", entity=ids[1])  # far away: never known, not told
+    assert await seen(near) == []
+    await mod.request("remove", entities=ids)  # the near one and its own one, in one event
+    (told,) = await seen(near)
+    assert told["ev"] == "entities_removed" and sorted(told["ids"]) == sorted([ids[0], ids[2]])
