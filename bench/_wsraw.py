@@ -11,11 +11,12 @@ import asyncio
 import base64
 import os
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack
 
-__all__ = ["Conn", "frame", "reply_id", "is_reply", "reply_ok", "ev_is"]
+__all__ = ["Conn", "frame", "frame_spans", "reply_id", "is_reply", "reply_ok", "ev_is"]
 
 _ZERO_MASK = b"\0\0\0\0"
 _RE = b"\xa2re"
@@ -31,6 +32,26 @@ def frame(payload: bytes, opcode: int = 2) -> bytes:
     else:
         head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
     return head + _ZERO_MASK + payload
+
+
+def frame_spans(buf: bytearray) -> Iterator[tuple[int, int, int]]:
+    """(opcode, payload start, payload end) of each whole server frame at the start of `buf`
+    (unmasked, as a server sends them); the last end is how much the caller may consume."""
+    n, i = len(buf), 0
+    while n - i >= 2:
+        b0, ln, j = buf[i], buf[i + 1] & 0x7F, i + 2
+        if ln == 126:
+            if n - j < 2:
+                return
+            ln, j = (buf[j] << 8) | buf[j + 1], j + 2
+        elif ln == 127:
+            if n - j < 8:
+                return
+            ln, j = int.from_bytes(buf[j : j + 8], "big"), j + 8
+        if n - j < ln:
+            return
+        i = j + ln
+        yield b0 & 0x0F, j, i
 
 
 def is_reply(p: bytes) -> bool:
@@ -106,28 +127,10 @@ class Conn:
 
     def _parse(self) -> list[bytes]:
         buf = self.buf
-        n = len(buf)
         i = 0
         out: list[bytes] = []
-        while n - i >= 2:
-            b0 = buf[i]
-            ln = buf[i + 1] & 0x7F
-            j = i + 2
-            if ln == 126:
-                if n - j < 2:
-                    break
-                ln = (buf[j] << 8) | buf[j + 1]
-                j += 2
-            elif ln == 127:
-                if n - j < 8:
-                    break
-                ln = int.from_bytes(buf[j : j + 8], "big")
-                j += 8
-            if n - j < ln:
-                break
-            payload = bytes(buf[j : j + ln])
-            i = j + ln
-            op = b0 & 0x0F
+        for op, j, i in frame_spans(buf):
+            payload = bytes(buf[j:i])
             if op == 9:
                 self.writer.write(frame(payload, 10))
             elif op == 8:

@@ -43,7 +43,7 @@ from _harness import (
     temp_dir,
     thread_cpu_seconds,
 )
-from _wsraw import frame, reply_id, reply_ok
+from _wsraw import frame, frame_spans, reply_id, reply_ok
 
 VIEWER_PROCS = 2
 CORES = 2
@@ -152,29 +152,12 @@ class Viewer(asyncio.Protocol):
 
     def _frames(self) -> None:
         buf = self.buf
-        n = len(buf)
         i = 0
         now = time.monotonic()
         st = self.stats
         in_window = self.clock["t_measure"] <= now < self.clock["t_end"]
-        while n - i >= 2:
-            b0 = buf[i]
-            ln = buf[i + 1] & 0x7F
-            j = i + 2
-            if ln == 126:
-                if n - j < 2:
-                    break
-                ln = (buf[j] << 8) | buf[j + 1]
-                j += 2
-            elif ln == 127:
-                if n - j < 8:
-                    break
-                ln = int.from_bytes(buf[j : j + 8], "big")
-                j += 8
-            if n - j < ln:
-                break
-            i = j + ln
-            op = b0 & 0x0F
+        for op, j, i in frame_spans(buf):
+            ln = i - j
             if op == 2:
                 if self.state != 3:
                     self._handshake(bytes(buf[j:i]))
