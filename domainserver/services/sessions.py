@@ -30,6 +30,10 @@ __all__ = [
 
 # Protocol extensions a viewer may ask for in its hello (docs/PROTOCOL_NOTES.md).
 FEATURES = frozenset({"batched_removals", "interest"})
+# An interest-managed viewer's range is judged from where it stood when last updated: a
+# move of less than this (metres) from there changes nothing yet, so a viewer walking in
+# small steps costs one range update every few steps, not every step.
+INTEREST_STEP = 2.0
 
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,7 @@ class Session:
         self.max_pending = max_pending
         self.batched = "batched_removals" in features
         self.interest = interest  # a radius: told only of entities near it, and its own
+        self.interest_center: Vec3 = self.position  # where its range is judged from
         self.pending_bytes = 0  # queued for this viewer alone, not yet handed to the socket
         self.pending_shared = 0  # shared batches queued
         self._wake: asyncio.Future[None] | None = None
@@ -203,7 +208,7 @@ class SessionRegistry:
         if session.interest is None:
             self._everything[session.id] = session
         else:
-            self.interest.place(session, session.position, session.interest)
+            self.interest.place(session, session.interest_center, session.interest)
 
     def remove(self, session: Session) -> None:
         self._by_id.pop(session.id, None)
@@ -224,13 +229,15 @@ class SessionRegistry:
     def move(self, session: Session, position: Vec3, world: World) -> None:
         """The viewer moved. An interest-managed one is told what came into its range
         (`entity_added`) and what left it (`entity_removed`, reason `out_of_range`)."""
-        old, session.position = session.position, position
+        session.position = position
         radius = session.interest
         if radius is None:
             return
-        self.interest.place(session, position, radius)
-        if old == position:
+        old = session.interest_center
+        if _dist2(old, position) < INTEREST_STEP * INTEREST_STEP:
             return
+        session.interest_center = position
+        self.interest.place(session, position, radius)
         token, mutes = session.token, session.mutes
         now = world.in_area(position, radius)
         before = world.in_area(old, radius)
@@ -271,13 +278,13 @@ class SessionRegistry:
         for session in {*near, *mine} if mine else near:
             r2 = session.interest * session.interest  # type: ignore[operator]
             own = session.token == owner
-            inside = own or _dist2(position, session.position) <= r2
+            inside = own or _dist2(position, session.interest_center) <= r2
             if ev == "entity_added":
                 was = False
             elif before is None:
                 was = inside
             else:
-                was = own or _dist2(before, session.position) <= r2
+                was = own or _dist2(before, session.interest_center) <= r2
             if inside:
                 if session.mutes.hides_entity(entity):
                     continue
@@ -359,7 +366,7 @@ class SessionRegistry:
             position, owner = place
             for session in self.interest.near(position):
                 r = session.interest or 0.0
-                if _dist2(position, session.position) <= r * r:
+                if _dist2(position, session.interest_center) <= r * r:
                     told.setdefault(session, {})[eid] = None
             if owner is not None:
                 for session in self._by_token.get(owner, ()):

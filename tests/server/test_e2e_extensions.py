@@ -116,3 +116,16 @@ async def test_interest_viewers_hear_only_of_removals_they_could_know(harness, p
     await mod.request("remove", entities=ids)  # the near one and its own one, in one event
     (told,) = await seen(near)
     assert told["ev"] == "entities_removed" and sorted(told["ids"]) == sorted([ids[0], ids[2]])
+
+
+async def test_interest_range_follows_the_viewer_in_steps_of_two_metres(harness, people):
+    near = await harness.connect(people.visitor, features=["interest"], interest_radius=50)
+    builder = await harness.connect(people.trusted)
+    await near.request("move", position=[0, 0, 0])
+    edge = (await builder.request("rez", entity={"type": "box", "position": [51, 0, 0]}))
+    assert await seen(near) == []  # 51 m away: out of range
+    await near.request("move", position=[1.5, 0, 0])  # 49.5 m away, but under 2 m walked
+    assert await seen(near) == []
+    await near.request("move", position=[2.5, 0, 0])  # 2.5 m walked: the range is updated
+    (came,) = await seen(near)
+    assert (came["ev"], came["entity"]["id"]) == ("entity_added", edge["entity"]["id"])
