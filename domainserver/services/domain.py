@@ -66,7 +66,6 @@ class Domain:
         )
         self.expiry_lag = 0.0  # seconds late, at the last expiry pass that removed anything
         self.log_records = 0  # refreshed when metrics are read
-        self.feed_states: dict[str, dict[str, float | int | None]] = {}  # set by feeds
         self.metrics = Metrics(self._figures)
         self.writes.observe_commit = self.metrics.commit_seconds.observe
 
@@ -80,7 +79,14 @@ class Domain:
             "expiry_lag": self.expiry_lag,
             "log_records": self.log_records,
             "connections_refused": dict(self.limits.refused),
-            "feeds": self.feed_states,
+            "feeds": {
+                name: {
+                    "serial": status.serial,
+                    "entries": status.entries,
+                    "age": None if status.ok_at is None else self.clock() - status.ok_at,
+                }
+                for name, status in self.feed_status.items()
+            },
         }
 
     # Policy-derived answers

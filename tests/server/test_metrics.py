@@ -1,6 +1,7 @@
 """`GET /metrics` (contract §3.4): the Prometheus text format, behind `metrics:read`, with
 the gauge of connected viewers and the counter of requests by op and result."""
 
+import base64
 import hashlib
 
 import pytest
@@ -11,12 +12,22 @@ from .conftest import BLACKLIST_KEY
 METRICS_KEY = "metrics-key"
 
 
+FEED_KEY = "ed25519:" + base64.b64encode(bytes(range(32))).decode()
+
+
 @pytest.fixture
 def policy_extra():
+    # A subscription to a publisher that is not there: its state shows all the same.
     return f"""
 [api_keys.prometheus]
 sha256 = "{hashlib.sha256(METRICS_KEY.encode()).hexdigest()}"
 scopes = ["metrics:read"]
+
+[feeds.neighbours]
+url = "http://127.0.0.1:9/api/v1/banfeed"
+key = "{FEED_KEY}"
+action = "ban"
+refresh = 60
 """
 
 
@@ -50,6 +61,9 @@ async def test_metrics_count_viewers_and_requests_by_op_and_result(harness, http
     assert m[("domainserver_op_seconds_count", (("op", "rez"),))] == 1
     assert m[("domainserver_commit_seconds_count", ())] >= 1
     assert m[("domainserver_log_records", ())] >= 0
+    feed = (("feed", "neighbours"),)
+    assert m[("domainserver_feed_entries", feed)] == 0
+    assert m[("domainserver_feed_age_seconds", feed)] == -1  # never fetched and accepted
     await v.close()
     await t.close()
     m = await scrape(http)
