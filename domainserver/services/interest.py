@@ -5,6 +5,7 @@ it, and a flood at one end of a domain costs nothing to viewers at the other."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from entities import Vec3
@@ -28,6 +29,10 @@ class InterestGrid:
 
     def __len__(self) -> int:
         return len(self._placed)
+
+    def sessions(self) -> Iterable[Session]:
+        """Every interest-managed viewer."""
+        return self._placed.keys()
 
     def _cell(self, p: Vec3) -> _Cell:
         s = self.cell_size

@@ -45,6 +45,10 @@ class Removal:
         self._v1: bytes | None = None
         self._batched: bytes | None = None
 
+    def form(self, batched: bool) -> bytes:
+        """The form a viewer asked for: batched, or one event per entity (contract v1)."""
+        return self.batched() if batched else self.v1()
+
     def v1(self) -> bytes:
         if self._v1 is None:
             if len(self.ids) == 1:

@@ -340,27 +340,25 @@ class SessionRegistry:
         if prepared is None:
             return
         for session in self._everything.values():
-            session.send(prepared.batched() if session.batched else prepared.v1())
+            session.send(prepared.form(session.batched))
         if not len(self.interest):
             return
         if prepared.where is None:
-            for session in self._by_id.values():
-                if session.interest is not None:
-                    session.send(prepared.batched() if session.batched else prepared.v1())
+            for session in self.interest.sessions():
+                session.send(prepared.form(session.batched))
             return
         for session, ids in self._interested_in(prepared).items():
             part = Removal(ids, prepared.reason)
-            session.send(part.batched() if session.batched else part.v1())
+            session.send(part.form(session.batched))
 
     def _interested_in(self, removal: Removal) -> dict[Session, list[str]]:
         """For each interest-managed viewer, the removed ids it could know."""
         where = removal.where or {}
-        everyone = [s for s in self._by_id.values() if s.interest is not None]
         told: dict[Session, dict[str, None]] = {}  # ordered sets of ids
         for eid in removal.ids:
             place = where.get(eid)
             if place is None:  # not known where it was: tell all of them
-                for session in everyone:
+                for session in self.interest.sessions():
                     told.setdefault(session, {})[eid] = None
                 continue
             position, owner = place
