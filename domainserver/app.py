@@ -25,6 +25,7 @@ from .services.expiry import run_expiry
 from .services.feedfetch import run_feeds
 from .services.loading import load
 from .services.reload import reload_policy, watch_policy_file
+from .services.snapshots import save as save_snapshot
 from .store import Store
 from .wire import websocket_handler
 
@@ -102,6 +103,10 @@ async def _domain_lifecycle(
             await seal(domain)
         except Exception:
             log.exception("could not sign the last room-log checkpoint")
+        try:  # the last write: the next start reads the world from it, not every row
+            await save_snapshot(domain)
+        except Exception:
+            log.exception("could not write the world snapshot; the next start reads every row")
         await asyncio.to_thread(store.close)
 
 

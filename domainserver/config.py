@@ -36,6 +36,7 @@ class ServerConfig:
     watch_interval: float = 1.0  # seconds between checks of the permissions file
     expiry_tick: float = 0.25  # longest sleep of the expiry loop
     synchronous: str = "FULL"  # SQLite durability; FULL survives power loss too
+    world_snapshot: bool = True  # at a clean stop, write <db>.snapshot for a fast start
     # The SQLite writer is a thread: at Python's default 5 ms GIL switch interval it waits
     # up to 5 ms for every hand-over, which caps group commit at a few hundred per second.
     gil_switch_interval: float | None = 0.0005

@@ -62,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
             "hello", minimum=0.001),
     Setting("synchronous", "|".join(SYNCHRONOUS), _D.synchronous, "SQLite durability: FULL "
             "survives power loss, NORMAL only a crash of the server"),
+    Setting("world_snapshot", "bool", _D.world_snapshot, "at a clean stop, write the world "
+            "beside the database (<database>.snapshot) so the next start reads it instead of "
+            "every row"),
     Setting("watch_interval", "number", _D.watch_interval, "seconds between checks of the "
             "permissions file for changes", minimum=0.001),
     Setting("shutdown_timeout", "number", _D.shutdown_timeout, "seconds viewers get to answer "
@@ -118,6 +121,7 @@ _CONFIG_FIELDS = {
     "max_inflight": "max_inflight",
     "hello_timeout": "hello_timeout",
     "synchronous": "synchronous",
+    "world_snapshot": "world_snapshot",
     "watch_interval": "watch_interval",
     "shutdown_timeout": "shutdown_timeout",
     "checkpoint_every": "checkpoint_every",

@@ -157,6 +157,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (feed, token)
         ) WITHOUT ROWID""",
     ),
+    # 4: the world snapshot's seal (store/snapshot.py). A clean shutdown records the seal of
+    # the snapshot it wrote; any change to an entity row, by any program, clears it first,
+    # so a snapshot is only ever read against the very rows it was made from. No query reads
+    # entities by creator (the world in memory answers that), so its index, which cost every
+    # rez and removal one more b-tree write, goes.
+    (
+        "DROP INDEX entities_creator",
+        """CREATE TABLE snapshot_seal (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seal BLOB NOT NULL
+        )""",
+        *(
+            f"""CREATE TRIGGER entities_{event.lower()}_unseals AFTER {event} ON entities
+            WHEN EXISTS (SELECT 1 FROM snapshot_seal)
+            BEGIN DELETE FROM snapshot_seal; END"""
+            for event in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ),
 )
 
 SCHEMA_VERSION: int = len(MIGRATIONS)
