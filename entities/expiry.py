@@ -8,6 +8,7 @@ entries outnumber live ones, so memory stays proportional to what is pending.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 
 __all__ = ["ExpiryQueue"]
 
@@ -33,6 +34,15 @@ class ExpiryQueue:
 
     def cancel(self, entity_id: str) -> None:
         self.schedule(entity_id, None)
+
+    def cancel_many(self, entity_ids: Iterable[str]) -> None:
+        """Clear many deadlines at once (a mass removal)."""
+        live = self._live
+        for entity_id in entity_ids:
+            live.pop(entity_id, None)
+        if len(self._heap) > 64 and len(self._heap) > 2 * len(live):
+            self._heap = [(d, i) for i, d in live.items()]
+            heapq.heapify(self._heap)
 
     def bulk_load(self, items: list[tuple[float, str]]) -> None:
         """Schedule many at once in O(n) (start-up)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
+from operator import itemgetter
 
 from .model import Vec3
 
@@ -54,6 +55,23 @@ class SpatialGrid:
                     axis[k] -= 1
                     if not axis[k]:
                         del axis[k]
+
+    def remove_all(self, cells: dict[Cell, list[str]]) -> None:
+        """Remove ids given by the cell each is in (a mass removal); every id must be in
+        the grid, in that cell."""
+        grid = self._cells
+        emptied = []
+        for cell, ids in cells.items():
+            bucket = grid[cell]
+            if len(bucket) == len(ids):  # all of it goes: no set operation
+                del grid[cell]
+                emptied.append(cell)
+            else:
+                bucket.difference_update(ids)
+        if emptied:
+            # Counted in C, then subtracted per distinct index: not three updates a cell.
+            for i, axis in enumerate(self._axes):
+                axis -= Counter(map(itemgetter(i), emptied))
 
     def move(self, entity_id: str, old: Vec3, new: Vec3) -> None:
         if self._cell(old) != self._cell(new):

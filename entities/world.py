@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
+from operator import is_not
+
+import attrs
 
 from .expiry import ExpiryQueue
 from .grid import SpatialGrid
 from .model import Entity, Vec3
 
-__all__ = ["World"]
+__all__ = ["OwnedRemoval", "World"]
 
 
 def _index_add(index: dict[str | None, set[str]], key: str | None, entity_id: str) -> None:
@@ -32,6 +37,18 @@ def _index_remove(index: dict[str | None, set[str]], key: str | None, entity_id:
         bucket.discard(entity_id)
         if not bucket:
             del index[key]
+
+
+@attrs.frozen
+class OwnedRemoval:
+    """Everything of one owner, ready to leave the world (`World.plan_removal_of`)."""
+
+    owner: str
+    ids: list[str]
+    entities: list[Entity]
+    cells: dict[tuple[int, int, int], list[str]]
+    strangers: list[Entity]
+    temporary: list[str]
 
 
 class World:
@@ -150,21 +167,62 @@ class World:
 
     def remove_owned(self, owner: str) -> list[str]:
         """Remove every entity of `owner` at once (a ban, a mass removal); returns their ids."""
-        ids = self._by_owner.pop(owner, None)
-        if not ids:
-            return []
-        by_id, by_creator, invisible = self._by_id, self._by_creator, self._invisible
-        root, grid, expiry = self._root, self.grid, self.expiry
-        for eid in ids:
-            entity = by_id.pop(eid)
-            _index_remove(by_creator, entity.creator, eid)
-            if not entity.visible:
-                invisible.discard(eid)
-            root.pop(eid, None)
-            grid.remove(eid, entity.position)
+        return self.remove_planned(self.plan_removal_of(owner))
+
+    def plan_removal_of(self, owner: str) -> OwnedRemoval:
+        """What removing everything of `owner` will take, worked out ahead (while its
+        commit runs) so that `remove_planned` is mostly set operations: a ban of 100,000
+        entities runs on the event loop after its commit."""
+        ids = list(self._by_owner.get(owner, ()))
+        by_id = self._by_id
+        entities = list(map(by_id.__getitem__, ids))
+        cells: dict[tuple[int, int, int], list[str]] = {}
+        strangers: list[Entity] = []  # made by someone else for this owner: rare
+        temporary: list[str] = []
+        size, floor = self.grid.cell_size, math.floor
+        for entity in entities:
+            x, y, z = entity.position
+            cell = (floor(x / size), floor(y / size), floor(z / size))
+            bucket = cells.get(cell)
+            if bucket is None:
+                cells[cell] = [entity.id]
+            else:
+                bucket.append(entity.id)
+            if entity.creator != owner:
+                strangers.append(entity)
             if entity.expires_at is not None:
-                expiry.cancel(eid)
-        return list(ids)
+                temporary.append(entity.id)
+        return OwnedRemoval(owner, ids, entities, cells, strangers, temporary)
+
+    def remove_planned(self, plan: OwnedRemoval) -> list[str]:
+        """Carry out `plan`, or, when the owner's entities changed since it was made, remove
+        them afresh; returns the ids removed (`plan.ids` itself when the plan held)."""
+        owner, ids, by_id = plan.owner, plan.ids, self._by_id
+        held = self._by_owner.get(owner, ())
+        if len(held) != len(ids):
+            return self.remove_planned(self.plan_removal_of(owner)) if held else []
+        if not ids:
+            return ids
+        taken = list(map(by_id.pop, ids, repeat(None)))
+        if any(map(is_not, taken, plan.entities)):
+            # Not each planned entity is still the very object planned: put back, plan again.
+            by_id.update((e.id, e) for e in taken if e is not None)
+            return self.remove_planned(self.plan_removal_of(owner))
+        del self._by_owner[owner]
+        self.grid.remove_all(plan.cells)
+        by_creator = self._by_creator
+        own = by_creator.get(owner)
+        if own is not None:
+            own.difference_update(ids)
+            if not own:
+                del by_creator[owner]
+        for entity in plan.strangers:
+            _index_remove(by_creator, entity.creator, entity.id)
+        self._invisible.difference_update(ids)
+        if self._root:
+            deque(map(self._root.pop, ids, repeat(None)), maxlen=0)
+        self.expiry.cancel_many(plan.temporary)
+        return ids
 
     def lineage_root(self, entity_id: str) -> str:
         """The id of the first ancestor of `entity_id` (itself when it has no parent)."""

@@ -115,27 +115,39 @@ def forget_owned(
     `extra` writes; once committed, `first` runs, then the entities leave the world and the
     viewers are told. Returns the future and the list the removed ids will fill."""
     world, sessions = domain.world, domain.sessions
-    doomed = list(world.owned_by(owner))
-    # Framed while the commit runs, so a 100,000-entity ban costs viewers no wait beyond it.
-    told = sessions.prepare_removed(doomed, reason, world)
+    ahead: dict[str, Any] = {}
     removed: list[str] = []
+
+    def prepare() -> None:
+        # Runs once the commit is in the writer's hands (SQLite gives up the GIL while it
+        # deletes), or at the latest when it lands: what the removal takes, worked out and
+        # framed meanwhile, so a 100,000-entity ban costs the loop little beyond its commit.
+        if not ahead:
+            plan = world.plan_removal_of(owner)
+            ahead["plan"] = plan
+            ahead["told"] = sessions.prepare_removed(plan.ids, reason, world)
 
     def apply() -> None:
         if first is not None:
             first()
-        removed.extend(world.remove_owned(owner))
+        prepare()
+        plan = ahead["plan"]
+        gone = world.remove_planned(plan)
+        ahead["exact"] = gone is plan.ids
+        removed.extend(gone)
 
     def tell(done: asyncio.Future[Any]) -> None:
         if done.cancelled() or done.exception() is not None:
             return
-        # What the world held at commit differs from what was framed only when other
+        # What was framed differs from what the world held at commit only when other
         # changes to that owner's entities committed in between.
-        exact = len(removed) == len(doomed) and set(removed) == set(doomed)
-        sessions.deliver(told if exact else sessions.prepare_removed(removed, reason))
+        exact = ahead.get("exact")
+        sessions.deliver(ahead["told"] if exact else sessions.prepare_removed(removed, reason))
 
     done = domain.writes.commit(
         partial(entity_rows.delete_owned_by, owner=owner), *extra, apply=apply
     )
+    asyncio.get_running_loop().call_soon(prepare)  # after the commit is handed over
     done.add_done_callback(tell)
     return done, removed
 

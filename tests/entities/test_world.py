@@ -170,3 +170,50 @@ def test_rate_buckets_forget_only_idle_keys():
     # The forgotten key starts full again; the recent one still remembers its spend.
     assert all(b.take("old", 5, now=120) for _ in range(5))
     assert sum(b.take("recent", 5, now=100) for _ in range(5)) == 4
+
+
+def test_remove_owned_in_bulk_leaves_what_removing_one_by_one_leaves():
+    from .test_columns import state_of, varied_world
+
+    for owner in ["a" * 43, "b" * 43, "f" * 43]:
+        bulk, single = varied_world(900, seed=11), varied_world(900, seed=11)
+        ids = set(single.owned_by(owner))
+        assert ids and any(single.get(i).creator != owner for i in ids)
+        for eid in list(ids):
+            single.remove(eid)
+        assert set(bulk.remove_owned(owner)) == ids
+        assert state_of(bulk) == state_of(single)
+
+
+def test_a_plan_made_stale_by_a_later_change_is_not_followed_blindly():
+    """A removal planned while its commit runs, then overtaken by another committed change
+    to the owner's entities: what is removed is what the world holds, not what was planned."""
+    from .test_columns import state_of, varied_world
+
+    owner = "c" * 43
+
+    def edit(w):
+        eid = sorted(w.owned_by(owner))[0]
+        w.replace(attrs.evolve(w.get(eid), position=(1900.0, 1900.0, 50.0)))
+
+    def drop(w):
+        w.remove(sorted(w.owned_by(owner))[1])
+
+    def swap(w):  # one gone and one new: the same count, not the same entities
+        drop(w)
+        w.add(attrs.evolve(w.get(sorted(w.owned_by(owner))[0]), id="f" * 16))
+
+    for change in (edit, drop, swap):
+        planned, single = varied_world(400, seed=5), varied_world(400, seed=5)
+        plan = planned.plan_removal_of(owner)
+        change(planned)
+        change(single)
+        expected = set(single.owned_by(owner))
+        for eid in list(expected):
+            single.remove(eid)
+        gone = planned.remove_planned(plan)
+        assert gone is not plan.ids and set(gone) == expected
+        assert state_of(planned) == state_of(single)
+    fresh = varied_world(400, seed=5)
+    plan = fresh.plan_removal_of(owner)
+    assert fresh.remove_planned(plan) is plan.ids  # nothing changed: the plan is followed

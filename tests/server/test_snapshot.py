@@ -9,9 +9,8 @@ import sqlite3
 import pytest
 
 from domainserver.client import Client, RequestFailed
-from domainserver.store import Store
+from domainserver.store import Store, snapshot
 from domainserver.store import entities as entity_rows
-from domainserver.store import snapshot
 from entities import Entity, World
 
 from ..entities.test_columns import state_of
