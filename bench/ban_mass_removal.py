@@ -162,8 +162,11 @@ def phase(report: Report, n: int, viewers: int, timeout: float, batched: bool) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 entities, 10 viewers")
+    parser.add_argument("--entities", type=int, help="entities of the banned token")
+    parser.add_argument("--viewers", type=int, help="viewers connected")
     args = parser.parse_args()
     n, viewers = (10_000, 10) if args.quick else (100_000, 100)
+    n, viewers = args.entities or n, args.viewers or viewers
     timeout = 120.0 if args.quick else 900.0
     report = Report("ban_mass_removal", args.quick)
     # Contract v1 viewers (one entity_removed per entity), then, as the comparison in the

@@ -27,8 +27,11 @@ BIG_OWNER = 1_000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 entities, 1,000 owners")
+    parser.add_argument("--entities", type=int, help="world size (owners: a hundredth of it)")
     args = parser.parse_args()
     n, owners = (100_000, 1_000) if args.quick else (1_000_000, 10_000)
+    if args.entities:
+        n, owners = args.entities, max(10, args.entities // 100)
     report = Report("find_owner", args.quick)
     rng = random.Random(3)
     tokens = random_tokens(rng, owners)

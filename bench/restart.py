@@ -98,12 +98,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50,000 entities")
     parser.add_argument("--profile", action="store_true", help="cProfile Domain.load()")
+    parser.add_argument("--entities", type=int, help="world size")
     parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.profile)
         return
-    n = 50_000 if args.quick else 1_000_000
+    n = args.entities or (50_000 if args.quick else 1_000_000)
     report = Report("restart", args.quick)
     with temp_dir("restart") as tmp:
         db = tmp / "world.db"
