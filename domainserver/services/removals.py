@@ -3,15 +3,18 @@ asked for (one `entity_removed` per entity, contract v1; or `entities_removed` b
 
 from __future__ import annotations
 
+from msgpack import packb
+
 from entities import Vec3
 
 from ..protocol.codec import encode_event
-from ..protocol.frames import binary_frames
+from ..protocol.frames import binary_frame, binary_frames
 
-__all__ = ["Frames", "Framed", "Removal", "out_of_range", "REMOVED_PER_EVENT"]
+__all__ = ["Frames", "Framed", "Removal", "out_of_range", "v1_frames", "REMOVED_PER_EVENT"]
 
 # Ids in one `entities_removed` event: about 70 KB, far under any viewer's frame limit.
 REMOVED_PER_EVENT = 4096
+_ID_KEY = packb("id")
 
 
 class Frames(bytes):
@@ -26,6 +29,26 @@ class Framed(bytes):
 def out_of_range(entity_id: str) -> bytes:
     """For an interest-managed viewer: this entity left its range (it still exists)."""
     return encode_event("entity_removed", {"id": entity_id, "reason": "out_of_range"})
+
+
+def v1_frames(ids: list[str], reason: str) -> bytes:
+    """One framed `entity_removed` per id, back to back. Ids of one length in ASCII (as the
+    server makes them) have every frame the same bytes around the id, so those are encoded
+    once and the ids joined in between, in C: 100,000 frames in milliseconds, not the
+    0.19 s of encoding each."""
+    each = (binary_frame(encode_event("entity_removed", {"id": i, "reason": reason}))
+            for i in ids)  # fmt: skip
+    first = ids[0]
+    if not first.isascii() or not all(map(str.isascii, ids)) or {*map(len, ids)} != {len(first)}:
+        return b"".join(each)
+    sample = binary_frame(encode_event("entity_removed", {"id": first, "reason": reason}))
+    at = sample.index(_ID_KEY) + len(_ID_KEY) + len(packb(first)) - len(first)
+    head, tail = sample[:at], sample[at + len(first) :]
+    if head + first.encode() + tail != sample:
+        return b"".join(each)
+    # Latin-1 maps bytes to code points one to one, so joining as text is joining the bytes.
+    joint = (tail + head).decode("latin-1")
+    return (head.decode("latin-1") + joint.join(ids) + tail.decode("latin-1")).encode("latin-1")
 
 
 class Removal:
@@ -55,10 +78,7 @@ class Removal:
                 one = {"id": self.ids[0], "reason": self.reason}
                 self._v1 = encode_event("entity_removed", one)
             else:
-                self._v1 = Frames(binary_frames(
-                    encode_event("entity_removed", {"id": i, "reason": self.reason})
-                    for i in self.ids
-                ))  # fmt: skip
+                self._v1 = Frames(v1_frames(self.ids, self.reason))
         return self._v1
 
     def batched(self) -> bytes:

@@ -129,3 +129,39 @@ async def test_interest_range_follows_the_viewer_in_steps_of_two_metres(harness,
     await near.request("move", position=[2.5, 0, 0])  # 2.5 m walked: the range is updated
     (came,) = await seen(near)
     assert (came["ev"], came["entity"]["id"]) == ("entity_added", edge["entity"]["id"])
+
+
+@pytest.mark.parametrize(
+    "ids, reason",
+    [
+        ([f"{i * 7919:016x}" for i in range(500)], "banned"),  # the server's own ids: joined
+        (["a" * 200, "b" * 200], "removed"),  # a longer frame header, a longer str header
+        (["x" * 31, "y" * 32], "removed"),  # lengths differ: encoded one by one
+        (["é" * 16, "a" * 16], "réason"),  # not ASCII: encoded one by one
+        (["id", "id"], "id"),
+    ],
+)
+def test_v1_removal_frames_joined_in_c_are_byte_for_byte_the_ones_encoded_one_by_one(
+    ids, reason
+):
+    import msgpack
+
+    from domainserver.protocol.codec import encode_event
+    from domainserver.protocol.frames import binary_frame
+    from domainserver.services.removals import v1_frames
+
+    one_by_one = b"".join(
+        binary_frame(encode_event("entity_removed", {"id": i, "reason": reason})) for i in ids
+    )
+    joined = v1_frames(ids, reason)
+    assert joined == one_by_one
+    # ...and they read back as the contract's events, in order.
+    at, events = 0, []
+    while at < len(joined):
+        n = joined[at + 1] & 0x7F
+        at += 2
+        if n == 126:
+            n, at = int.from_bytes(joined[at : at + 2], "big"), at + 2
+        events.append(msgpack.unpackb(joined[at : at + n]))
+        at += n
+    assert events == [{"ev": "entity_removed", "id": i, "reason": reason} for i in ids]
