@@ -80,12 +80,16 @@ def write(path: Path, columns: dict[str, Any], value: bytes) -> int:
     payload = marshal.dumps(columns)
     header = _MAGIC + _HEADER.pack(value, zlib.crc32(payload), len(payload), _TAG)
     partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as out:
-        out.write(header)
-        out.write(payload)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
+    try:
+        with open(partial, "wb") as out:
+            out.write(header)
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk keeps no half-written file
+        raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

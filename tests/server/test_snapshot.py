@@ -210,3 +210,19 @@ async def test_kill_9_after_a_fast_start_loses_nothing_acknowledged(tmp_path, pe
     finally:
         assert third.stop() == 0
     assert run_cli("verify-log", "--db", str(tmp_path / "d.db")).returncode == 0
+
+
+def test_a_failed_write_leaves_no_partial_file_behind(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "d.db.snapshot"
+    real_fsync = os.fsync
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        snapshot.write(path, {"id": []}, b"a" * 16)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert list(tmp_path.iterdir()) == []
