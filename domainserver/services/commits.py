@@ -15,6 +15,7 @@ import attrs
 
 from ..protocol.codec import PackedField
 from ..store import entities as entity_rows
+from ..store.log import Appends, Entry
 
 __all__ = ["Committing", "Writes", "settle"]
 
@@ -62,27 +63,44 @@ class _Rows:
 
 @attrs.define
 class _Unit:
-    ops: list[WriteFn | _Rows]
+    ops: list[WriteFn | _Rows | Appends]
     apply: Callable[[], None] | None
     after: Callable[[bool], None] | None
     future: asyncio.Future[Any]
 
 
-def _run_ops(conn: Any, ops: Sequence[WriteFn | _Rows]) -> None:
+def _run_ops(conn: Any, ops: Sequence[WriteFn | _Rows | Appends]) -> None:
     for op in ops:
         op(conn)
 
 
-def _merged(units: list[_Unit]) -> list[WriteFn | _Rows]:
-    """Every op of every unit, in order, consecutive row writes of a kind as one statement."""
-    ops: list[WriteFn | _Rows] = []
+def _merged(units: list[_Unit]) -> list[WriteFn | _Rows | Appends]:
+    """Every op of every unit, in order, but gathered across each run of entity-row writes and
+    room-log appends (they touch different tables, so they commute): in a run, consecutive
+    row writes of a kind become one statement and all its log records one more. Any other
+    op ends the run, since it may read either table (a checkpoint reads the log)."""
+    ops: list[WriteFn | _Rows | Appends] = []
+    rows: list[_Rows] = []
+    logged: list[Entry] = []
     for unit in units:
         for op in unit.ops:
-            last = ops[-1] if ops else None
-            if type(op) is _Rows and type(last) is _Rows and last.delete == op.delete:
-                ops[-1] = _Rows(op.delete, last.items + op.items)
+            if type(op) is _Rows:
+                last = rows[-1] if rows else None
+                if last is not None and last.delete == op.delete:
+                    last.items.extend(op.items)
+                else:  # a copy: a unit's own ops run again, alone, if the group fails
+                    rows.append(_Rows(op.delete, list(op.items)))
+            elif type(op) is Appends:
+                logged.extend(op.entries)
             else:
+                ops.extend(rows)
+                if logged:
+                    ops.append(Appends(logged))
+                rows, logged = [], []
                 ops.append(op)
+    ops.extend(rows)
+    if logged:
+        ops.append(Appends(logged))
     return ops
 
 
@@ -175,7 +193,7 @@ class Writes:
         The units queued during one turn of the event loop go to the store as one job, in
         order: a burst of pipelined requests costs one hand-over to the writer thread.
         """
-        ops: list[WriteFn | _Rows] = []
+        ops: list[WriteFn | _Rows | Appends] = []
         if save:
             ops.append(_Rows(False, save))
         if delete:

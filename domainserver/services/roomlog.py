@@ -29,9 +29,9 @@ class RoomLog:
     def entry(
         self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]
     ) -> Callable[[Any], Any]:
-        """A write appending one record, to commit in the unit of the change it records."""
-        at = self._clock()
-        return lambda c: log_rows.append(c, at, kind=kind, actor=actor, target=target, body=body)
+        """A write appending one record, to commit in the unit of the change it records (the
+        records of consecutive units are appended by one statement)."""
+        return log_rows.Appends([(self._clock(), kind, actor, target, body)])
 
     def record(
         self, kind: str, actor: str | None, target: str | None, body: dict[str, Any]

@@ -21,7 +21,10 @@ from ..evidence.records import BASE_FIELDS, canonical
 
 __all__ = [
     "LogRecord",
+    "Appends",
+    "Entry",
     "append",
+    "append_many",
     "recent",
     "between",
     "query",
@@ -72,6 +75,14 @@ class LogRecord:
         return record
 
 
+Entry = tuple[float, str, str | None, str | None, dict[str, Any]]
+"""A record to append: (at, kind, actor, target, body)."""
+
+# Records per multi-row INSERT: 500 x 7 parameters stays well under SQLite's 32766.
+_CHUNK: Final = 500
+_INSERT: Final = "INSERT INTO log (seq, at, kind, actor, target, data, hash) VALUES "
+
+
 def append(
     conn: sqlite3.Connection,
     at: float,
@@ -82,15 +93,37 @@ def append(
 ) -> int:
     """Append one record on the store's writer; returns its seq. `body` holds the kind's
     own fields (names other than seq, at, kind, actor, target)."""
-    seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM log").fetchone()[0]
-    at = float(at)
-    data = canonical({**body, "seq": seq, "at": at, "kind": kind, "actor": actor,
-                      "target": target})  # fmt: skip
-    conn.execute(
-        "INSERT INTO log (seq, at, kind, actor, target, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, at, kind, actor, target, data, _sha256(b"\x00" + data).digest()),
-    )
-    return int(seq)
+    return append_many(conn, [(at, kind, actor, target, body)])
+
+
+def append_many(conn: sqlite3.Connection, entries: list[Entry]) -> int:
+    """Append records in order, one statement per 500 (each statement and each re-take of
+    the GIL costs the writer more than a record does); returns the last one's seq."""
+    seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()[0])
+    for start in range(0, len(entries), _CHUNK):
+        params: list[Any] = []
+        for at, kind, actor, target, body in entries[start : start + _CHUNK]:
+            seq += 1
+            at = float(at)
+            data = canonical({**body, "seq": seq, "at": at, "kind": kind, "actor": actor,
+                              "target": target})  # fmt: skip
+            params += (seq, at, kind, actor, target, data, _sha256(b"\x00" + data).digest())
+        rows = len(params) // 7
+        conn.execute(_INSERT + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows), params)
+    return seq
+
+
+class Appends:
+    """A write appending room-log records; the commit queue merges consecutive ones into
+    one (see `services.commits`)."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+
+    def __call__(self, conn: sqlite3.Connection) -> int:
+        return append_many(conn, self.entries)
 
 
 def _records(cur: sqlite3.Cursor) -> list[LogRecord]:
