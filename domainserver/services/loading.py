@@ -6,7 +6,6 @@ logged each second so an operator watching a big restart sees it move."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import queue
@@ -99,8 +98,10 @@ def _return_free_memory() -> None:
     """Give the C heap's free pages back to the system. A load leaves megabytes of
     transient rows and columns freed but still held by glibc's malloc (about 10 bytes an
     entity at a million); elsewhere this does nothing."""
-    name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    try:
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the process's own libc
+    except (OSError, TypeError):
+        trim = None
     if trim is not None:
         trim(0)
 
