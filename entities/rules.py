@@ -90,18 +90,29 @@ class RezRequest:
             raise BadRequest(f"rez does not take {', '.join(sorted(map(str, unknown)))}")
         if parent is not None and not isinstance(parent, str):
             raise BadRequest("parent must be an entity id")
-        props = fields.props(entity.get("props", {}))
+        # Absent optional fields skip their checks: a plain rez names only type and position.
+        props = (fields.props(entity["props"]) or EMPTY_PROPS) if "props" in entity else EMPTY_PROPS
+        type_ = fields.text(entity.get("type"), "type", fields.MAX_TYPE_LEN)
+        position = fields.vec3(entity.get("position"), "position")
         dims = entity.get("dimensions")
+        dims = DEFAULT_DIMENSIONS if dims is None else fields.positive_vec3(dims, "dimensions")
+        visible = entity.get("visible", True)
+        if visible is not True:
+            visible = fields.boolean(visible, "visible")
+        lifetime = entity.get("lifetime")
+        if lifetime is not None:
+            lifetime = fields.lifetime(lifetime)
+        script = entity.get("script")
+        if script is not None:
+            script = fields.text(script, "script", fields.MAX_SCRIPT_LEN)
         return cls(
-            type=fields.text(entity.get("type"), "type", fields.MAX_TYPE_LEN),
-            position=fields.vec3(entity.get("position"), "position"),
-            dimensions=DEFAULT_DIMENSIONS
-            if dims is None
-            else fields.positive_vec3(dims, "dimensions"),
-            visible=fields.boolean(entity.get("visible", True), "visible"),
-            lifetime=fields.lifetime(entity.get("lifetime")),
-            script=fields.optional_text(entity.get("script"), "script", fields.MAX_SCRIPT_LEN),
-            props=props or EMPTY_PROPS,
+            type=type_,
+            position=position,
+            dimensions=dims,
+            visible=visible,
+            lifetime=lifetime,
+            script=script,
+            props=props,
             parent=parent,
         )
 
