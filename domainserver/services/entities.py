@@ -56,28 +56,35 @@ def latest(domain: Domain, entity_id: str) -> Entity:
     return entity
 
 
-def _put(
-    domain: Domain, entity: Entity, *extra: Callable[[Any], Any], new_owner: str | None = None
-) -> asyncio.Future[Any]:
-    """Queue saving `entity` (and `extra` writes, such as its room-log record); it joins the
-    world once committed."""
-    pending, world = domain.pending, domain.world
-    ticket = pending.stage(entity.id, entity, new_owner)
+class _Put:
+    """A queued save's memory change (`apply`) and its end (`settle`), as one object rather
+    than two closures and their cells: fewer objects per write for the garbage collector."""
 
-    def apply() -> None:
+    __slots__ = ("domain", "entity", "ticket", "new_owner")
+
+    def __init__(self, domain: Domain, entity: Entity, ticket: int, new_owner: str | None):
+        self.domain, self.entity, self.ticket, self.new_owner = domain, entity, ticket, new_owner
+
+    def apply(self) -> None:
         # A replace when the entity is there; an add for a new one (or one whose rez failed
         # while this edit committed: the row exists now, so memory follows the database).
+        world, entity = self.domain.world, self.entity
         if entity.id in world:
             world.replace(entity)
         else:
             world.add(entity)
 
-    return domain.writes.commit(
-        *extra,
-        save=[entity.to_row()],
-        apply=apply,
-        after=lambda _: pending.settle(entity.id, ticket, new_owner),
-    )
+    def settle(self, _: bool) -> None:
+        self.domain.pending.settle(self.entity.id, self.ticket, self.new_owner)
+
+
+def _put(
+    domain: Domain, entity: Entity, *extra: Callable[[Any], Any], new_owner: str | None = None
+) -> asyncio.Future[Any]:
+    """Queue saving `entity` (and `extra` writes, such as its room-log record); it joins the
+    world once committed."""
+    put = _Put(domain, entity, domain.pending.stage(entity.id, entity, new_owner), new_owner)
+    return domain.writes.commit(*extra, save=[entity.to_row()], apply=put.apply, after=put.settle)
 
 
 def forget(
@@ -199,7 +206,7 @@ def rez(domain: Domain, session: Session, wanted: RezRequest) -> Committing:
         rule=domain.lifetime_rule(grant),
     )
     done = _put(domain, entity, *rez_entry(domain, entity), new_owner=session.token)
-    return Committing(done, lambda: _announce("entity_added", domain, entity))
+    return Committing(done, partial(_announce, "entity_added", domain, entity))
 
 
 def edit(domain: Domain, session: Session, entity_id: str, changes: Any) -> Committing:

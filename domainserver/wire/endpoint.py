@@ -155,7 +155,11 @@ def _log_session(event: str, session: Session, more: str, **fields: Any) -> None
 async def _serve(
     domain: Domain, session: Session, ws: web.WebSocketResponse, abuse: Abuse
 ) -> None:
-    inflight = asyncio.Semaphore(domain.config.max_inflight)
+    # Requests received and not yet answered, bounded: a counter and a future to wait on
+    # (an asyncio.Semaphore costs a coroutine and a generator per request).
+    max_inflight, inflight = domain.config.max_inflight, 0
+    room: asyncio.Future[None] | None = None
+    loop = asyncio.get_running_loop()
     throttled = False
 
     def dispatch(request: Request) -> bytes | Committing:
@@ -166,7 +170,10 @@ async def _serve(
         return outcome
 
     def send(reply: bytes) -> None:
-        inflight.release()
+        nonlocal inflight
+        inflight -= 1
+        if room is not None and not room.done():
+            room.set_result(None)
         session.send(reply)
 
     metrics = domain.metrics
@@ -204,7 +211,11 @@ async def _serve(
             continue
         if session.closing:
             break
-        await inflight.acquire()
+        while inflight >= max_inflight:
+            room = loop.create_future()
+            await room
+            room = None
+        inflight += 1
         op = OPS.get(item.op)
         pipeline.submit(item, op is not None and op.writes)
         handled += 1

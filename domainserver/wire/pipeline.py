@@ -8,7 +8,6 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from ..protocol.codec import Request
@@ -21,13 +20,21 @@ Render = Callable[[Request, Committing, "asyncio.Future[Any]", float], bytes]
 
 
 class _Slot:
-    __slots__ = ("request", "writes", "reply", "started")
+    """One request until its reply leaves; called back (itself, no partial per request) when
+    the change it is committing lands."""
 
-    def __init__(self, request: Request, writes: bool) -> None:
+    __slots__ = ("pipeline", "request", "writes", "reply", "started", "outcome")
+
+    def __init__(self, pipeline: Pipeline, request: Request, writes: bool) -> None:
+        self.pipeline = pipeline
         self.request = request
         self.writes = writes
         self.reply: bytes | None = None
         self.started = 0.0
+        self.outcome: Committing | None = None
+
+    def __call__(self, done: asyncio.Future[Any]) -> None:
+        self.pipeline._landed(self, done)
 
 
 class Pipeline:
@@ -45,7 +52,7 @@ class Pipeline:
         return len(self._slots) + len(self._waiting)
 
     def submit(self, request: Request, writes: bool) -> None:
-        self._waiting.append(_Slot(request, writes))
+        self._waiting.append(_Slot(self, request, writes))
         self._advance()
 
     async def idle(self) -> None:
@@ -63,16 +70,18 @@ class Pipeline:
             outcome = self._dispatch(slot.request)
             if isinstance(outcome, Committing):
                 self._committing += 1
-                outcome.done.add_done_callback(partial(self._landed, slot, outcome))
+                slot.outcome = outcome
+                outcome.done.add_done_callback(slot)
             else:
                 slot.reply = outcome
         slots = self._slots
         while slots and slots[0].reply is not None:
             self._send(slots.popleft().reply)  # type: ignore[arg-type]
-        if not len(self) and self._idle is not None and not self._idle.done():
+        if self._idle is not None and not len(self) and not self._idle.done():
             self._idle.set_result(None)
 
-    def _landed(self, slot: _Slot, outcome: Committing, done: asyncio.Future[Any]) -> None:
+    def _landed(self, slot: _Slot, done: asyncio.Future[Any]) -> None:
         self._committing -= 1
-        slot.reply = self._render(slot.request, outcome, done, slot.started)
+        assert slot.outcome is not None
+        slot.reply = self._render(slot.request, slot.outcome, done, slot.started)
         self._advance()
