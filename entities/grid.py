@@ -117,6 +117,31 @@ class SpatialGrid:
                     if bucket:
                         yield from bucket
 
+    def shell(self, center: Vec3, inner: float, outer: float) -> Iterator[set[str]]:
+        """The ids of every occupied cell that may hold a point whose distance from `center`
+        lies between `inner` and `outer`: a cell whose centre is nearer than `inner` or
+        farther than `outer` by more than half its diagonal is skipped unread."""
+        s = self.cell_size
+        reach = s * 0.8661  # half a cell's diagonal (sqrt(3) / 2), rounded up
+        low = max(0.0, inner - reach) ** 2
+        high = (outer + reach) ** 2
+        cx, cy, cz = center[0] / s - 0.5, center[1] / s - 0.5, center[2] / s - 0.5
+        lo, hi = self._box(center, outer)
+        cells = self._cells
+        s2 = s * s
+        for x in range(lo[0], hi[0] + 1):
+            dx2 = (x - cx) * (x - cx) * s2
+            if dx2 > high:
+                continue
+            for y in range(lo[1], hi[1] + 1):
+                dxy2 = dx2 + (y - cy) * (y - cy) * s2
+                if dxy2 > high:
+                    continue
+                for z in range(lo[2], hi[2] + 1):
+                    bucket = cells.get((x, y, z))
+                    if bucket and low <= dxy2 + (z - cz) * (z - cz) * s2 <= high:
+                        yield bucket
+
     def cells_near(self, center: Vec3, radius: float) -> list[tuple[float, float, set[str]]]:
         """Every occupied cell within `radius` of `center` as (nearest squared distance,
         farthest squared distance, its ids), nearest first: what a nearest-first search

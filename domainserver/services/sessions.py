@@ -239,15 +239,12 @@ class SessionRegistry:
         session.interest_center = position
         self.interest.place(session, position, radius)
         token, mutes = session.token, session.mutes
-        now = world.in_area(position, radius)
-        before = world.in_area(old, radius)
-        now_ids = {e.id for e in now}
-        before_ids = {e.id for e in before}
-        for e in before:
-            if e.id not in now_ids and e.owner != token:
+        entered, left = world.crossing(old, position, radius)
+        for e in left:
+            if e.owner != token:
                 session.send(out_of_range(e.id))
-        for e in now:
-            if e.id not in before_ids and e.owner != token and not mutes.hides_entity(e):
+        for e in entered:
+            if e.owner != token and not mutes.hides_entity(e):
                 session.send(encode_event("entity_added", {"entity": e.to_wire()}))
 
     # Delivery.

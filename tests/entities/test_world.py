@@ -217,3 +217,25 @@ def test_a_plan_made_stale_by_a_later_change_is_not_followed_blindly():
     fresh = varied_world(400, seed=5)
     plan = fresh.plan_removal_of(owner)
     assert fresh.remove_planned(plan) is plan.ids  # nothing changed: the plan is followed
+
+
+def test_crossing_is_what_the_two_area_queries_differ_by():
+    """A moving range's gains and losses from one pass equal the differences of the area
+    queries about the old and the new centre, for steps short and long, in any direction."""
+    import random
+
+    from .test_columns import varied_world
+
+    world = varied_world(1500, seed=21)
+    rng = random.Random(8)
+    for _ in range(200):
+        old = (rng.uniform(-500, 500), rng.uniform(-500, 500), rng.uniform(0, 40))
+        step = rng.choice([0.5, 2.0, 7.0, 60.0, 400.0])
+        new = tuple(c + rng.uniform(-step, step) for c in old)
+        radius = rng.choice([5.0, 30.0, 100.0, 256.0])
+        before = {e.id for e in world.in_area(old, radius)}
+        now = {e.id for e in world.in_area(new, radius)}
+        entered, left = world.crossing(old, new, radius)
+        assert {e.id for e in entered} == now - before
+        assert {e.id for e in left} == before - now
+        assert len(entered) == len(now - before) and len(left) == len(before - now)
