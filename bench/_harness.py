@@ -430,6 +430,23 @@ class Server:
         self.stop()
 
 
+def stop_processes(procs: Iterable[Any]) -> None:
+    """Join load-generator processes, terminating any still running after 10 s."""
+    for p in procs:
+        p.join(10)
+        if p.is_alive():
+            p.terminate()
+            p.join(5)
+
+
+def raise_failed(results: Iterable[dict[str, Any]]) -> None:
+    """Raise a load generator's own traceback here when one of them failed (`_load.worker`
+    puts it in its result)."""
+    failed = [r for r in results if "error" in r]
+    if failed:
+        raise RuntimeError(failed[0]["trace"])
+
+
 def identity_from_seed(seed: bytes):
     """A deterministic viewer identity (so worker processes can rebuild it from 32 bytes)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

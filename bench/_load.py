@@ -202,17 +202,7 @@ async def count_removed_batched(port: int, count: int, expected: int, barrier: A
                     first = first or time.monotonic()
         return time.monotonic(), got, first
 
-    async def bounded(conn: Conn):
-        try:
-            return await asyncio.wait_for(one(conn), timeout)
-        except (TimeoutError, ConnectionError):
-            return None, -1, None
-
-    done = await asyncio.gather(*(bounded(c) for c in conns))
-    for c in conns:
-        c.close()
-    return {"done": [d[0] for d in done], "got": [d[1] for d in done],
-            "first": [d[2] for d in done]}
+    return await _each_told(conns, one, timeout, (TimeoutError, ConnectionError))
 
 
 async def count_removed(port: int, count: int, expected: int, barrier: Any,
@@ -254,10 +244,18 @@ async def count_removed(port: int, count: int, expected: int, barrier: Any,
                     first = now
         return time.monotonic(), got, first
 
+    return await _each_told(conns, one, timeout, (TimeoutError,))
+
+
+async def _each_told(conns: list[Conn], one: Any, timeout: float,
+                     gave_up: tuple[type[BaseException], ...]) -> dict[str, Any]:
+    """Run `one` on every viewer at once; (done time, count, first event time) each, or
+    (None, -1, None) for a viewer that hit `gave_up` first (`timeout` ran out, say)."""
+
     async def bounded(conn: Conn):
         try:
             return await asyncio.wait_for(one(conn), timeout)
-        except TimeoutError:
+        except gave_up:
             return None, -1, None
 
     done = await asyncio.gather(*(bounded(c) for c in conns))

@@ -30,8 +30,10 @@ from _harness import (
     identity_from_seed,
     median,
     permissions_text,
+    raise_failed,
     seed_db,
     seed_rows,
+    stop_processes,
     temp_dir,
 )
 from _load import worker
@@ -113,13 +115,8 @@ def phase(report: Report, n: int, viewers: int, timeout: float, batched: bool) -
                 cpu_used = cpu_seconds(server.pid) - cpu0
                 after = healthz(server.port)
             finally:
-                for p in procs:
-                    p.join(10)
-                    if p.is_alive():
-                        p.terminate()
-        failed = [r for r in results if "error" in r]
-        if failed:
-            raise RuntimeError(failed[0]["trace"])
+                stop_processes(procs)
+        raise_failed(results)
         with sqlite3.connect(db) as conn:
             left = conn.execute("SELECT count(*) FROM entities WHERE owner = ?",
                                 (victim,)).fetchone()[0]

@@ -40,6 +40,8 @@ from _harness import (
     loadavg,
     pct,
     permissions_text,
+    raise_failed,
+    stop_processes,
     temp_dir,
     thread_cpu_seconds,
 )
@@ -383,14 +385,8 @@ def step(n: int, interest: float | None, warmup: float, measure: float) -> dict[
             window = time.monotonic() - w0
             results = [queue.get(timeout=measure + 60) for _ in procs]
         finally:
-            for p in procs:
-                p.join(10)
-                if p.is_alive():
-                    p.terminate()
-                    p.join(5)
-    failed = [r for r in results if "error" in r]
-    if failed:
-        raise RuntimeError(failed[0]["trace"])
+            stop_processes(procs)
+    raise_failed(results)
     lat = [sorted(x for r in results for x in r["lat"][k]) for k in range(len(KINDS))]
     unanswered = [sum(r["unanswered"][k] for r in results) for k in range(len(KINDS))]
     every = sorted(x for k in range(len(KINDS)) for x in lat[k])

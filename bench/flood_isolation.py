@@ -31,8 +31,10 @@ from _harness import (
     median,
     pct,
     permissions_text,
+    raise_failed,
     seed_db,
     seed_rows,
+    stop_processes,
     temp_dir,
 )
 from _load import pipelined_worker, worker
@@ -112,13 +114,8 @@ def main() -> None:
                                   for _ in procs[:-1]]
                 far_results = [far_queue.get(timeout=until - time.monotonic() + 120)]
             finally:
-                for p in procs + [g for _, g in griefers]:
-                    p.join(10)
-                    if p.is_alive():
-                        p.terminate()
-        failed = [r for r in viewer_results + far_results if "error" in r]
-        if failed:
-            raise RuntimeError(failed[0]["trace"])
+                stop_processes(procs + [g for _, g in griefers])
+        raise_failed(viewer_results + far_results)
 
     samples = [s for r in viewer_results for s in r["samples"]]
     far_samples = [s for r in far_results for s in r["samples"]]

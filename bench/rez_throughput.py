@@ -20,6 +20,7 @@ from _harness import (
     cpu_seconds,
     identity_from_seed,
     permissions_text,
+    stop_processes,
     temp_dir,
     thread_cpu_seconds,
 )
@@ -53,10 +54,7 @@ def run_clients(server: Server, seeds: list[bytes | None], kind: str, warmup: fl
         by_thread = {k: (v - threads0.get(k, 0.0)) / elapsed for k, v in threads1.items()}
         results = [queue.get(timeout=120 + warmup + duration) for _ in procs]
     finally:
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.terminate()
+        stop_processes(procs)
     failed = [r["error"] for r in results if "error" in r]
     if failed:
         raise RuntimeError(f"client failed: {failed[0]}")

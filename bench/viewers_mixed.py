@@ -17,7 +17,17 @@ import random
 import time
 from typing import Any
 
-from _harness import HOST, Report, Server, cpu_seconds, pct, permissions_text, temp_dir
+from _harness import (
+    HOST,
+    Report,
+    Server,
+    cpu_seconds,
+    pct,
+    permissions_text,
+    raise_failed,
+    stop_processes,
+    temp_dir,
+)
 from _wsraw import Conn, is_reply, reply_id, reply_ok
 
 PROCS = 2  # load-generating processes
@@ -148,13 +158,8 @@ def main() -> None:
         time.sleep(max(0.0, end_at - time.monotonic()))
         cpu = (cpu_seconds(server.pid) - c0) / seconds
         results = [queue.get(timeout=end_at - time.monotonic() + 120) for _ in procs]
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.terminate()
-    failed = [r for r in results if "error" in r]
-    if failed:
-        raise RuntimeError(failed[0]["trace"])
+        stop_processes(procs)
+    raise_failed(results)
     samples = {op: [s for r in results for s in r["samples"][op]] for op, _ in OPS}
     everything = [s for v in samples.values() for s in v]
     errors = sum(n for r in results for n in r["errors"].values())
