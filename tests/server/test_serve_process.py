@@ -4,9 +4,6 @@ and the server mounts into another aiohttp application."""
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 
 import aiohttp
 from aiohttp import web
@@ -15,47 +12,15 @@ import domainserver
 from domainserver.client import Client, Identity
 
 from .conftest import policy_text, run_cli
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .process import free_port, serve
 
 
 async def start_serve(tmp_path, people, port):
     perms = tmp_path / "p.toml"
     perms.write_text(policy_text(people))
-    with open(tmp_path / "serve.log", "ab") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "domainserver",
-                "serve",
-                "--permissions",
-                str(perms),
-                "--db",
-                str(tmp_path / "w.db"),
-                "--port",
-                str(port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                    if r.status == 200:
-                        return proc
-            except aiohttp.ClientConnectionError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError((tmp_path / "serve.log").read_text())
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("server did not come up")
+    served = await serve(tmp_path, "--permissions", str(perms), "--db", str(tmp_path / "w.db"),
+                         port=port)  # fmt: skip
+    return served.proc
 
 
 async def test_kill_9_loses_nothing_acknowledged_and_sigterm_is_clean(tmp_path, people):
