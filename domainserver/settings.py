@@ -17,7 +17,9 @@ from permissions import Checker, PolicyError, Problem
 
 from .config import ServerConfig
 
-__all__ = ["SETTINGS", "Setting", "Settings", "load_settings", "SettingsError", "describe"]
+__all__ = [
+    "SETTINGS", "Setting", "Settings", "configured", "load_settings", "SettingsError", "describe",
+]
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
@@ -195,6 +197,15 @@ def describe(setting: Setting) -> str:
         default = "none" if setting.default is None else str(setting.default)
     where = f"env {setting.env}, " if setting.env else ""
     return f"{setting.help} (default: {default}; {where}[server] {setting.key})"
+
+
+def configured(field: str, given: Any, config_file: str | None = None) -> Any:
+    """`given` when a flag gave it; else the server's `field` (of ServerConfig) as its
+    settings file and environment set it, for commands that act on a server's files
+    without running it. SettingsError when those are read and are wrong."""
+    if given is not None:
+        return given
+    return getattr(load_settings(config_file=config_file).config, field)
 
 
 def load_settings(

@@ -29,16 +29,14 @@ def register(sub: Any) -> None:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from ..settings import SettingsError, load_settings
+    from ..settings import SettingsError, configured
     from ..store.backup import backup
 
-    db = args.db
-    if db is None:
-        try:
-            db = load_settings(config_file=args.config).config.db_path
-        except SettingsError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    try:
+        db = configured("db_path", args.db, args.config)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         done = backup(db, args.out)
     except (OSError, sqlite3.Error) as exc:

@@ -61,15 +61,13 @@ def _check(args: argparse.Namespace) -> int:
 def _apikey(args: argparse.Namespace) -> int:
     from permissions import PolicyError, add_api_key
 
-    path = args.permissions
-    if path is None:
-        from ..settings import SettingsError, load_settings
+    from ..settings import SettingsError, configured
 
-        try:
-            path = load_settings(config_file=args.config).config.permissions_path
-        except SettingsError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    try:
+        path = configured("permissions_path", args.permissions, args.config)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if path is None:
         print(
             "domainserver: apikey: name the permissions file the server runs with: "
