@@ -50,8 +50,9 @@ async def save(domain: Domain) -> bool:
         # One left by an earlier run is void (its seal was taken at start): not kept.
         snapshot.path_for(store.path).unlink(missing_ok=True)
         return False
+    # Units apply to memory in commit order before their futures resolve: once this one
+    # has, so has every change before it.
     await domain.writes.commit(snapshot.open_seal)
-    await asyncio.sleep(0)  # commits settled in the same batch have applied to memory
     started = time.perf_counter()
     columns = world_columns(domain.world)
     value = snapshot.new_seal()
